@@ -1,0 +1,128 @@
+import type { Target } from "./normalise-target.ts";
+import { refuse } from "./refusal.ts";
+import type { Refusal } from "./refusal.ts";
+import {
+  CONTAINER_ID,
+  CONTAINER_NAME,
+  EXEC_ID,
+  IMAGE_REF,
+  ROUTES,
+  VOLUME_NAME,
+} from "./routes.ts";
+import type { Route } from "./routes.ts";
+
+/** Path parameters a route can carry. */
+export type ParamName = "container" | "volume" | "exec" | "image";
+
+/** A target that matched an allowed route. */
+export interface RouteMatch {
+  readonly route: Route;
+  readonly target: Target;
+  readonly params: Readonly<Partial<Record<ParamName, string>>>;
+}
+
+interface CompiledRoute {
+  readonly route: Route;
+  readonly pattern: RegExp;
+  readonly names: readonly ParamName[];
+}
+
+/** What each path parameter must look like before anything else runs. */
+const PARAM_CHECKS: Readonly<Record<ParamName, (value: string) => boolean>> = {
+  container: (value) => CONTAINER_NAME.test(value) || CONTAINER_ID.test(value),
+  volume: (value) => VOLUME_NAME.test(value),
+  exec: (value) => EXEC_ID.test(value),
+  image: (value) => IMAGE_REF.test(value),
+};
+
+function compile(route: Route): CompiledRoute {
+  const names: ParamName[] = [];
+  const source = route.template.replace(/[.]/g, "\\.").replace(
+    /\{(\w+)\}/g,
+    (_, name: ParamName) => {
+      names.push(name);
+      return name === "image" ? "(.+)" : "([^/]+)";
+    },
+  );
+  return { route, pattern: new RegExp(`^${source}$`), names };
+}
+
+const COMPILED: readonly CompiledRoute[] = ROUTES.map(compile);
+
+function notAllowed(method: string, target: Target, why: string): Refusal {
+  return refuse(403, "route.not-allowed",
+    `Request ${method} ${target.path} is not allowed: ${why}`);
+}
+
+function checkQuery(route: Route, target: Target): Refusal | undefined {
+  for (const [name, value] of target.query) {
+    const rule = route.query[name];
+    if (rule === undefined) {
+      return refuse(403, "query.not-allowed",
+        `Query parameter "${name}" is not allowed on ${route.rule}`);
+    }
+    if (!rule.pattern.test(value)) {
+      return refuse(403, "query.invalid",
+        `Query parameter "${name}" has a value that is not accepted: ` +
+          JSON.stringify(value.slice(0, 80)));
+    }
+  }
+  for (const [name, rule] of Object.entries(route.query)) {
+    if (rule.required && !target.query.has(name)) {
+      return refuse(403, "query.missing",
+        `Query parameter "${name}" is required on ${route.rule}`);
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Finds the route a method and canonical target are allowed under, and
+ * checks its path parameters and query; refuses everything else.
+ */
+export function matchRoute(
+  method: string,
+  target: Target,
+): RouteMatch | Refusal {
+  let methodSeen = false;
+  for (const { route, pattern, names } of COMPILED) {
+    const found = pattern.exec(target.path);
+    if (found === null) continue;
+    if (!route.methods.includes(method)) {
+      methodSeen = true;
+      continue;
+    }
+    const params: Partial<Record<ParamName, string>> = {};
+    for (const [index, name] of names.entries()) {
+      const value = found[index + 1] ?? "";
+      if (!PARAM_CHECKS[name](value)) {
+        return refuse(403, `param.${name}`,
+          `Request ${method} ${target.path} is not allowed: ` +
+            `${name} ${JSON.stringify(value)} is not an ExApp ${name}`);
+      }
+      params[name] = value;
+    }
+    const queryRefusal = checkQuery(route, target);
+    if (queryRefusal !== undefined) return queryRefusal;
+    return { route, target, params };
+  }
+  return notAllowed(method, target,
+    methodSeen ? "method not allowed on this path" : "no such allowed route");
+}
+
+/** Builds the path sent to the engine from the checked parts only. */
+export function upstreamPath(
+  match: RouteMatch,
+  resolved: Readonly<Partial<Record<ParamName, string>>>,
+): string {
+  const { route, target } = match;
+  let path = route.template.replace(/\{(\w+)\}/g, (_, name: ParamName) =>
+    resolved[name] ?? match.params[name] ?? "");
+  if (target.version !== undefined) path = `/v${target.version}${path}`;
+  let separator = "?";
+  for (const [name, value] of target.query) {
+    path += `${separator}${encodeURIComponent(name)}=${encodeURIComponent(value)}`;
+    separator = "&";
+  }
+  return path;
+}

@@ -1,0 +1,18 @@
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import process from "node:process";
+import type { Runtime } from "./types.ts";
+
+/** The runtime adapter for Node (Deno's Node compatibility uses it too). */
+export const nodeRuntime: Runtime = {
+  name: "node",
+  args: process.argv.slice(2),
+  env: () => process.env,
+  readTextFile: (path) => readFileSync(path, "utf8"),
+  fileExists: (path) => existsSync(path),
+  digest: (data) => createHash("sha256").update(data).digest(),
+  writeOut: (text) => void process.stdout.write(text),
+  writeErr: (text) => void process.stderr.write(text),
+  onSignal: (signal, handler) => void process.on(signal, handler),
+  exit: (code) => process.exit(code),
+};

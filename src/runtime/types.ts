@@ -1,0 +1,19 @@
+import type { Digest } from "../auth/basic-auth.ts";
+
+/** Signals the proxy acts on. */
+export type SignalName = "SIGTERM" | "SIGINT" | "SIGHUP";
+
+/** What the proxy needs from the runtime it runs on (Node or Deno). */
+export interface Runtime {
+  readonly name: string;
+  readonly args: readonly string[];
+  readonly env: () => Readonly<Record<string, string | undefined>>;
+  readonly readTextFile: (path: string) => string;
+  readonly fileExists: (path: string) => boolean;
+  /** SHA-256, synchronous. */
+  readonly digest: Digest;
+  readonly writeOut: (text: string) => void;
+  readonly writeErr: (text: string) => void;
+  readonly onSignal: (signal: SignalName, handler: () => void) => void;
+  readonly exit: (code: number) => never;
+}

@@ -1,0 +1,77 @@
+import type { Logger } from "../log/logger.ts";
+
+/** How the proxy handled a request, as the access log reports it. */
+export type Decision =
+  | "allow"
+  | "deny"
+  | "unauthorized"
+  | "banned"
+  | "invalid"
+  | "error";
+
+/** What one request did; filled in as it moves through the pipeline. */
+export interface Audit {
+  readonly frontend: string;
+  readonly client: string;
+  readonly method: string;
+  readonly path: string;
+  readonly startedAt: number;
+  decision: Decision;
+  rule: string | undefined;
+  reason: string | undefined;
+}
+
+/** Starts the record of a request. */
+export function startAudit(
+  frontend: string,
+  client: string,
+  method: string,
+  path: string,
+): Audit {
+  return {
+    frontend,
+    client,
+    method,
+    path: path.length > 512 ? `${path.slice(0, 512)}…` : path,
+    startedAt: performance.now(),
+    decision: "allow",
+    rule: undefined,
+    reason: undefined,
+  };
+}
+
+/**
+ * Levels by consequence: refusals and bans warn, upstream failures are
+ * errors. Allowed requests log at info so that the default level keeps
+ * one line per request; LOG_LEVEL=warn keeps only the refusals.
+ */
+function levelOf(audit: Audit, status: number) {
+  if (audit.decision === "error" || status >= 502) return "error" as const;
+  if (audit.decision === "allow") return "info" as const;
+  return "warn" as const;
+}
+
+/** Writes the access log line of a finished request. */
+export function logAudit(
+  logger: Logger,
+  audit: Audit,
+  status: number,
+  bytesIn: number,
+  bytesOut: number,
+): void {
+  const level = levelOf(audit, status);
+  if (!logger.enabled(level)) return;
+  logger.log(level, "request", {
+    client: audit.client,
+    frontend: audit.frontend,
+    method: audit.method,
+    path: audit.path,
+    status,
+    bytes_in: bytesIn,
+    bytes_out: bytesOut,
+    duration_ms: Math.round((performance.now() - audit.startedAt) * 100) / 100,
+    decision: audit.decision,
+    rule: audit.rule,
+    reason: audit.reason,
+  });
+}

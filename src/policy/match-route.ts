@@ -89,7 +89,8 @@ export function matchRoute(
     const found = pattern.exec(target.path);
     if (found === null) continue;
     if (!route.methods.includes(method)) {
-      methodSeen = true;
+      methodSeen ||= names.every((name, index) =>
+        PARAM_CHECKS[name](found[index + 1] ?? ""));
       continue;
     }
     const params: Partial<Record<ParamName, string>> = {};

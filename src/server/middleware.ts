@@ -84,7 +84,10 @@ export function allowlist(gate: Gate, checkBody: BodyChecker): Step {
       if (body.kind === "none") {
         upstream = { path: allowed.path, body: undefined };
       } else if (body.kind === "small") {
-        upstream = { path: allowed.path, body: bytes };
+        // Exec start options are JSON, and the engine insists on the type.
+        upstream = bytes.length === 0
+          ? { path: allowed.path, body: bytes }
+          : { path: allowed.path, body: bytes, contentType: "application/json" };
       } else {
         const context = allowed.containerName === undefined
           ? {}

@@ -191,7 +191,7 @@ export const VARIABLES = {
     "banned connections held open at once; past it the oldest is closed",
     integer(0, 100000)),
   allowedBindSources: variable("ALLOWED_BIND_SOURCES", "",
-    "host paths that bind mounts may use (and paths under them)", pathList),
+    "host paths that bind mounts may use, each matched exactly", pathList),
   allowedDevices: variable("ALLOWED_DEVICES", "/dev/kfd,/dev/dri",
     "host devices that containers may be given", pathList),
   logFormat: variable("LOG_FORMAT", "text",

@@ -140,9 +140,9 @@ export async function spawnProxy(options: ProxyOptions): Promise<Proxy> {
   // A test that never calls stop() must not keep its file running, and
   // the 'exit' hook then kills the proxy.
   child.unref();
-  const killOnExit = () => child.kill('SIGKILL');
-  process.on('exit', killOnExit);
-  void exited.then(() => process.off('exit', killOnExit));
+  runningProxies.add(child);
+  installKillHooks();
+  void exited.then(() => runningProxies.delete(child));
 
   const hostInUrl = host.includes(':') ? `[${host}]` : host;
   return {
@@ -176,6 +176,33 @@ export async function spawnProxy(options: ProxyOptions): Promise<Proxy> {
     },
     readLog: () => readFileSync(logFile, 'utf8'),
   };
+}
+
+/** Proxies of this process that have not exited yet. */
+const runningProxies = new Set<ChildProcess>();
+let killHooksInstalled = false;
+
+/**
+ * Kills every running proxy when this process exits, or when a signal
+ * ends it, e.g. the test runner's SIGTERM after a timeout. The signal is
+ * then sent again, unless another handler, such as the engine's, takes
+ * care of ending the process.
+ */
+function installKillHooks(): void {
+  if (killHooksInstalled) return;
+  killHooksInstalled = true;
+  const killAll = () => {
+    for (const child of runningProxies) child.kill('SIGKILL');
+  };
+  process.on('exit', killAll);
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.once(signal, () => {
+      killAll();
+      if (process.listenerCount(signal) === 0) {
+        process.kill(process.pid, signal);
+      }
+    });
+  }
 }
 
 async function proxyEnv(options: ProxyOptions): Promise<NodeJS.ProcessEnv> {

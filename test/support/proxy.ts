@@ -65,7 +65,9 @@ const stopGraceMs = 10_000;
 
 /**
  * Starts the proxy and waits until `GET /_ping` gets any HTTP response
- * (401 without credentials counts). The command is `DSP_TEST_BIN` when
+ * (a 502 from a missing engine counts). It sends the credentials, since
+ * a failed login would count toward a ban of 127.0.0.1. The command is
+ * `DSP_TEST_BIN` when
  * set, run with no node on PATH, else `node --import tsx src/main.ts`.
  */
 export async function startProxy(options: ProxyOptions): Promise<Proxy> {
@@ -75,7 +77,6 @@ export async function startProxy(options: ProxyOptions): Promise<Proxy> {
   for (;;) {
     const responded = await request(proxy, {
       path: '/_ping',
-      auth: false,
       timeoutMs: 2_000,
       // Only readiness is checked here; tests check the certificate.
       tls: { rejectUnauthorized: false },

@@ -67,8 +67,8 @@ const stopGraceMs = 10_000;
  * Starts the proxy and waits until `GET /_ping` gets any HTTP response
  * (a 502 from a missing engine counts). It sends the credentials, since
  * a failed login would count toward a ban of 127.0.0.1. The command is
- * `DSP_TEST_BIN` when
- * set, run with no node on PATH, else `node --import tsx src/main.ts`.
+ * `DSP_TEST_BIN` when set, run with no node on PATH, else
+ * `node --import tsx src/main.ts`.
  */
 export async function startProxy(options: ProxyOptions): Promise<Proxy> {
   const proxy = await spawnProxy(options);

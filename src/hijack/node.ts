@@ -33,12 +33,19 @@ function reply(client: Socket, status: number, text: string, body: string,
       `Connection: close\r\n\r\n${json}`);
 }
 
-/** Reads exactly `length` body bytes that follow the request head. */
-function readExact(client: Socket, head: Buffer, length: number) {
+/**
+ * Reads exactly `length` body bytes that follow the request head. Deno's
+ * node:http emits the body bytes that came with the head as `request`
+ * data events, where Node leaves them in `head`. Later bytes come from
+ * the socket on both runtimes.
+ */
+function readExact(request: IncomingMessage, client: Socket, head: Buffer,
+  length: number) {
   return new Promise<{ body: Buffer; rest: Buffer } | undefined>((resolve) => {
     let buffered = head;
     const check = () => {
       if (buffered.length < length) return false;
+      request.off("data", onData);
       client.off("data", onData);
       client.off("end", onEnd);
       client.pause();
@@ -54,6 +61,7 @@ function readExact(client: Socket, head: Buffer, length: number) {
     };
     const onEnd = () => resolve(undefined);
     if (check()) return;
+    request.on("data", onData);
     client.on("data", onData);
     client.on("end", onEnd);
   });
@@ -161,7 +169,7 @@ export function createUpgradeHandler(options: HijackOptions) {
       return deny(400, "upgrade.body",
         `Upgrade request body must be at most ${MAX_UPGRADE_BODY_BYTES} bytes`);
     }
-    const read = await readExact(client, head, length);
+    const read = await readExact(request, client, head, length);
     if (read === undefined) return 0;
     const upstream = connectEngine(engine, request, allowed.path, read.body);
     upstream.on("error", (error) => {

@@ -8,6 +8,7 @@ import type { ExchangeServer, HoldSocket } from "../exchange/node.ts";
 import type { Logger } from "../log/logger.ts";
 import { logAudit, startAudit } from "../server/audit.ts";
 import type { Gate } from "../server/gate.ts";
+import { closeAfterEachResponse } from "./deno.ts";
 
 /** A fetch-style handler that takes an Exchange as its environment. */
 export type Handler = {
@@ -71,6 +72,7 @@ export function createHttpServer(
       const audit = startAudit(options.name,
         incoming.socket.remoteAddress ?? "", incoming.method ?? "",
         incoming.url ?? "");
+      if (closeAfterEachResponse) outgoing.setHeader("Connection", "close");
       const socket = incoming.socket;
       const readBefore = socket.bytesRead;
       const writtenBefore = socket.bytesWritten;

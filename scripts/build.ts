@@ -5,19 +5,16 @@
 //   --code-cache=on|off      V8 code cache in the x64 binary (default on)
 import { statSync } from 'node:fs';
 import { relative } from 'node:path';
-import { build, formatSize, repoRoot } from './build/build.ts';
+import {
+  build,
+  CODE_CACHE_DEFAULT,
+  formatSize,
+  repoRoot,
+} from './build/build.ts';
 import type { Arch } from './build/node-runtime.ts';
 
 const usage = 'usage: npm run build -- [--target=x64|arm64|all] ' +
   '[--code-cache=on|off]';
-
-/**
- * Whether the x64 binary carries V8's code cache. With it the binary
- * reached its first response in a median of 89-90 ms, without it in
- * 129-133 ms (scripts/startup-time.ts, 10 runs each, twice, on a 2-vCPU
- * Debian 12 VM).
- */
-const CODE_CACHE_DEFAULT = true;
 
 function parseArgs(args: string[]): { targets: Arch[]; codeCache: boolean } {
   let targets: Arch[] = ['x64', 'arm64'];

@@ -91,7 +91,9 @@ async function release(): Promise<void> {
     readFileSync(join(repoRoot, 'package.json'), 'utf8'),
   ) as { version: string };
   // SOURCE_DATE_EPOCH, or the last commit's time, stamps every archive
-  // entry, so the same commit gives the same archive bytes.
+  // entry. Two builds of one commit then differ only where the binaries
+  // do: the arm64 binary came out byte-identical, the x64 one did not,
+  // because its V8 code cache differs from run to run.
   const epoch = process.env.SOURCE_DATE_EPOCH ??
     execFileSync('git', ['log', '-1', '--format=%ct'], { cwd: repoRoot })
       .toString().trim();

@@ -1,5 +1,4 @@
 import { createPrivateKey, X509Certificate } from "node:crypto";
-import type { KeyObject } from "node:crypto";
 import { readFileSync, statSync, watch } from "node:fs";
 import type { FSWatcher } from "node:fs";
 import { basename, dirname } from "node:path";
@@ -50,18 +49,17 @@ function parseChain(
  * Validates the content of CERT_FILE: a chain, leaf first, and the
  * leaf's private key. Throws a CertificateError that names the problem.
  */
-export function parseCertificate(path: string, text: string): LoadedCertificate {
+export function parseCertificate(
+  path: string,
+  text: string,
+): LoadedCertificate {
   const invalid = (detail: string) =>
-    new CertificateError(`Invalid CERT_FILE ${JSON.stringify(path)}: ${detail}`);
+    new CertificateError(
+      `Invalid CERT_FILE ${JSON.stringify(path)}: ${detail}`);
   const parts = splitPem(text);
   if (typeof parts === "string") throw invalid(describePemProblem(parts));
   const chain = parseChain(parts.certificates, invalid);
-  let key: KeyObject;
-  try {
-    key = createPrivateKey(parts.key);
-  } catch (error) {
-    throw invalid(`the private key cannot be parsed: ${messageOf(error)}`);
-  }
+  const key = parseKey(parts.key, invalid);
   const leaf = chain[0];
   if (leaf === undefined || !leaf.checkPrivateKey(key)) {
     throw invalid("the private key does not match the first certificate: " +
@@ -76,19 +74,31 @@ export function parseCertificate(path: string, text: string): LoadedCertificate 
     // OpenSSL's own checks, e.g. a key too small for its security level.
     tls.createSecureContext(context);
   } catch (error) {
-    throw invalid(`OpenSSL rejected the certificate or key: ${messageOf(error)}`);
+    throw invalid(
+      `OpenSSL rejected the certificate or key: ${messageOf(error)}`);
   }
+  return { text, context, info: describeLeaf(leaf, chain.length) };
+}
+
+function parseKey(pem: string, invalid: (detail: string) => Error) {
+  try {
+    return createPrivateKey(pem);
+  } catch (error) {
+    throw invalid(`the private key cannot be parsed: ${messageOf(error)}`);
+  }
+}
+
+function describeLeaf(
+  leaf: X509Certificate,
+  chainLength: number,
+): CertificateInfo {
   return {
-    text,
-    context,
-    info: {
-      subject: formatDistinguishedName(leaf.subject),
-      issuer: formatDistinguishedName(leaf.issuer),
-      subjectAltName: leaf.subjectAltName,
-      notAfter: new Date(leaf.validTo),
-      fingerprint: leaf.fingerprint256,
-      chainLength: chain.length,
-    },
+    subject: formatDistinguishedName(leaf.subject),
+    issuer: formatDistinguishedName(leaf.issuer),
+    subjectAltName: leaf.subjectAltName,
+    notAfter: new Date(leaf.validTo),
+    fingerprint: leaf.fingerprint256,
+    chainLength,
   };
 }
 
@@ -139,7 +149,6 @@ export function createCertificateReloader(
   const { path, servers, logger } = options;
   const now = options.now ?? Date.now;
   let current = options.initial;
-  let timer: ReturnType<typeof setTimeout> | undefined;
 
   function reload(trigger: string, force: boolean) {
     let loaded: LoadedCertificate;
@@ -168,6 +177,22 @@ export function createCertificateReloader(
       { trigger });
   }
 
+  const stopWatching = watchForChanges(path, logger,
+    () => reload("file change", false));
+  return { reload, current: () => current, close: stopWatching };
+}
+
+/**
+ * Calls `onChange` once the folder of `path` has been quiet for
+ * RELOAD_DEBOUNCE_MS after a change of the file. Returns a function that
+ * stops watching.
+ */
+function watchForChanges(
+  path: string,
+  logger: Logger,
+  onChange: () => void,
+): () => void {
+  let timer: ReturnType<typeof setTimeout> | undefined;
   // Reading the file may itself raise an event (an access-time change),
   // so only a new identity, size or modification time counts as a change.
   let signature = fileSignature(path);
@@ -175,21 +200,16 @@ export function createCertificateReloader(
     const next = fileSignature(path);
     if (next === signature) return;
     signature = next;
-    reload("file change", false);
+    onChange();
   };
   const watcher = watchFolder(path, logger, () => {
     clearTimeout(timer);
     timer = setTimeout(onQuiet, RELOAD_DEBOUNCE_MS);
     timer.unref();
   });
-
-  return {
-    reload,
-    current: () => current,
-    close: () => {
-      clearTimeout(timer);
-      watcher?.close();
-    },
+  return () => {
+    clearTimeout(timer);
+    watcher?.close();
   };
 }
 

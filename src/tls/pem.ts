@@ -16,7 +16,11 @@ export type PemProblem =
 const BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----[\s\S]+?-----END \1-----/g;
 
 /** Labels of the unencrypted private keys that TLS servers accept. */
-const KEY_LABELS = new Set(["PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY"]);
+const KEY_LABELS = new Set([
+  "PRIVATE KEY",
+  "RSA PRIVATE KEY",
+  "EC PRIVATE KEY",
+]);
 
 /**
  * Splits a PEM file holding a certificate chain and a private key, in

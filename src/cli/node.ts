@@ -7,8 +7,9 @@ import { createEngineApi } from "../forward/node.ts";
 import { createLogger } from "../log/logger.ts";
 import type { Runtime } from "../runtime/types.ts";
 import { SHUTDOWN_GRACE_MS, startServer } from "../server/node.ts";
+import { CertificateError } from "../tls/certificate.ts";
 import type { Commands } from "./cli.ts";
-import { EXIT_LISTEN } from "./cli.ts";
+import { EXIT_CONFIG, EXIT_LISTEN } from "./cli.ts";
 import { describeConfig } from "./describe-config.ts";
 
 /** How long the health check waits for the listener. */
@@ -32,6 +33,10 @@ async function serve(config: Config, runtime: Runtime): Promise<number> {
   try {
     proxy = await startServer(config, runtime, logger);
   } catch (error) {
+    if (error instanceof CertificateError) {
+      logger.error("certificate invalid", { error: error.message });
+      return EXIT_CONFIG;
+    }
     logger.error("listen failed", { error: (error as Error).message });
     return EXIT_LISTEN;
   }

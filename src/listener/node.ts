@@ -1,27 +1,78 @@
 import http from "node:http";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import https from "node:https";
 import net from "node:net";
 import type { Socket } from "node:net";
+import type { SecureContextOptions } from "node:tls";
 import { getRequestListener } from "@hono/node-server";
 import { NodeExchange } from "../exchange/node.ts";
 import type { ExchangeServer, HoldSocket } from "../exchange/node.ts";
 import type { Logger } from "../log/logger.ts";
 import { logAudit, startAudit } from "../server/audit.ts";
+import type { Audit } from "../server/audit.ts";
 import type { Gate } from "../server/gate.ts";
 import { closeAfterEachResponse } from "./deno.ts";
 
-/** A fetch-style handler that takes an Exchange as its environment. */
-export type Handler = {
-  fetch: (request: Request, exchange: NodeExchange) => Response | Promise<Response>;
+/** A fetch-style handler that takes an exchange as its environment. */
+export type Handler<E = NodeExchange> = {
+  fetch: (request: Request, exchange: E) => Response | Promise<Response>;
 };
+
+/** Open connections of a group of listeners, and their maximum. */
+export interface ConnectionLimit {
+  readonly max: number;
+  open: number;
+}
+
+/** Creates a connection count that listeners may share. */
+export function createConnectionLimit(max: number): ConnectionLimit {
+  return { max, open: 0 };
+}
 
 /** Settings of one client-facing listener. */
 export interface ListenerOptions {
   readonly name: string;
   readonly host: string | undefined;
   readonly port: number;
-  readonly maxConnections: number;
+  /** Shared by every listener of one frontend (all ExApp ports share one). */
+  readonly limit: ConnectionLimit;
   readonly clientTimeoutMs: number;
+  /**
+   * Whether the server behind speaks TLS. It then times the handshake
+   * and the decrypted connection itself, so the raw socket gets no
+   * inactivity timeout of its own.
+   */
+  readonly tls: boolean;
+}
+
+/** Settings of the HTTP or HTTPS server of one frontend. */
+export interface ServerSettings {
+  readonly name: string;
+  readonly clientTimeoutMs: number;
+  /** Certificate chain and key; the server speaks HTTPS when set. */
+  readonly tls: SecureContextOptions | undefined;
+}
+
+/** Options of {@link createRequestServer}. */
+export interface RequestServerOptions<E> {
+  readonly handler: Handler<E>;
+  /** Names the frontend of a connection for the log, e.g. `docker`. */
+  readonly frontendOf: (socket: Socket) => string;
+  readonly createExchange: (
+    incoming: IncomingMessage,
+    outgoing: ServerResponse,
+    audit: Audit,
+  ) => E;
+  readonly clientTimeoutMs: number;
+  readonly tls: SecureContextOptions | undefined;
+}
+
+/** The server of a frontend: HTTP, or HTTPS in TLS mode. */
+export type RequestServer = http.Server | https.Server;
+
+/** Tells an HTTPS server, whose certificate can be swapped, from HTTP. */
+export function isHttpsServer(server: RequestServer): server is https.Server {
+  return server instanceof https.Server;
 }
 
 /** Parks banned clients' sockets: open, silent, and capped in number. */
@@ -56,47 +107,52 @@ export function createSocketHolder(options: {
   return { hold, count: () => held.size };
 }
 
-/** Builds the HTTP server that runs the pipeline for one frontend. */
-export function createHttpServer(
-  handler: Handler,
-  exchangeServer: ExchangeServer,
-  logger: Logger,
-  options: ListenerOptions,
-): http.Server {
-  const listener = getRequestListener(
-    (request, env) => {
-      const { incoming, outgoing } = env as {
-        incoming: IncomingMessage;
-        outgoing: ServerResponse;
-      };
-      const audit = startAudit(options.name,
-        incoming.socket.remoteAddress ?? "", incoming.method ?? "",
-        incoming.url ?? "");
-      if (closeAfterEachResponse) outgoing.setHeader("Connection", "close");
-      const socket = incoming.socket;
-      const readBefore = socket.bytesRead;
-      const writtenBefore = socket.bytesWritten;
-      outgoing.once("close", () => {
-        logAudit(logger, audit, outgoing.statusCode,
-          socket.bytesRead - readBefore, socket.bytesWritten - writtenBefore);
-      });
-      return handler.fetch(request,
-        new NodeExchange(incoming, outgoing, audit, exchangeServer));
-    },
-    { overrideGlobalObjects: false },
-  );
-  const server = http.createServer({
-    headersTimeout: options.clientTimeoutMs,
+function serverOptions(clientTimeoutMs: number): http.ServerOptions {
+  return {
+    headersTimeout: clientTimeoutMs,
     requestTimeout: 0,
-    keepAliveTimeout: options.clientTimeoutMs,
+    keepAliveTimeout: clientTimeoutMs,
     // Keep-alive idle time is the client timeout, not Node's 5 s default.
     keepAliveTimeoutBuffer: 0,
-  } as http.ServerOptions, listener);
+  } as http.ServerOptions;
+}
+
+function createServer(
+  tls: SecureContextOptions | undefined,
+  clientTimeoutMs: number,
+  listener: http.RequestListener,
+): RequestServer {
+  if (tls === undefined) {
+    return http.createServer(serverOptions(clientTimeoutMs), listener);
+  }
+  return https.createServer({
+    ...tls,
+    ...serverOptions(clientTimeoutMs),
+    handshakeTimeout: clientTimeoutMs,
+    // Docker's hijack half-closes: the CLI ends its side after stdin
+    // (a TLS close_notify) and still reads the output, which is lost
+    // without half-open sockets. Node gives a TLS socket the setting of
+    // the raw socket it wraps, so listen() accepts half-open as well.
+    allowHalfOpen: true,
+  }, listener);
+}
+
+/**
+ * Builds the HTTP or HTTPS server that runs a pipeline, with one access
+ * log line per request. The listeners of {@link listen} hand it their
+ * connections.
+ */
+export function createRequestServer<E>(
+  options: RequestServerOptions<E>,
+  logger: Logger,
+): RequestServer {
+  const server = createServer(options.tls, options.clientTimeoutMs,
+    auditedListener(options, logger));
   server.on("clientError", (error: NodeJS.ErrnoException, socket: Socket) => {
     if (!socket.writable) return socket.destroy();
     const status = error.code === "HPE_HEADER_OVERFLOW" ? 431 : 400;
     logger.warn("request rejected", {
-      frontend: options.name,
+      frontend: options.frontendOf(socket),
       client: socket.remoteAddress,
       status,
       reason: error.code ?? error.message,
@@ -104,13 +160,81 @@ export function createHttpServer(
     socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\n` +
       "Connection: close\r\nContent-Length: 0\r\n\r\n");
   });
+  if (options.tls !== undefined) watchHandshakes(server, options, logger);
   return server;
+}
+
+/** Runs the pipeline for each request and logs it once it is done. */
+function auditedListener<E>(
+  options: RequestServerOptions<E>,
+  logger: Logger,
+): http.RequestListener {
+  return getRequestListener(
+    (request, env) => {
+      const { incoming, outgoing } = env as {
+        incoming: IncomingMessage;
+        outgoing: ServerResponse;
+      };
+      if (closeAfterEachResponse) outgoing.setHeader("Connection", "close");
+      const socket = incoming.socket;
+      const audit = startAudit(options.frontendOf(socket),
+        socket.remoteAddress ?? "", incoming.method ?? "",
+        incoming.url ?? "");
+      const readBefore = socket.bytesRead;
+      const writtenBefore = socket.bytesWritten;
+      outgoing.once("close", () => {
+        logAudit(logger, audit, outgoing.statusCode,
+          socket.bytesRead - readBefore, socket.bytesWritten - writtenBefore);
+      });
+      return options.handler.fetch(request,
+        options.createExchange(incoming, outgoing, audit));
+    },
+    { overrideGlobalObjects: false },
+  );
+}
+
+function watchHandshakes<E>(
+  server: RequestServer,
+  options: RequestServerOptions<E>,
+  logger: Logger,
+): void {
+  server.on("secureConnection", (socket: Socket) => {
+    socket.setTimeout(options.clientTimeoutMs, () => socket.destroy());
+  });
+  // Scanners and plain-HTTP clients fail here all the time: debug only.
+  server.on("tlsClientError", (error: NodeJS.ErrnoException,
+    socket: Socket) => {
+    logger.debug("tls handshake failed", {
+      frontend: options.frontendOf(socket),
+      client: socket.remoteAddress,
+      reason: error.code ?? error.message,
+    });
+    socket.destroy();
+  });
+}
+
+/** Builds the HTTP or HTTPS server that runs the Docker API pipeline. */
+export function createHttpServer(
+  handler: Handler,
+  exchangeServer: ExchangeServer,
+  logger: Logger,
+  settings: ServerSettings,
+): RequestServer {
+  return createRequestServer({
+    handler,
+    frontendOf: () => settings.name,
+    createExchange: (incoming, outgoing, audit) =>
+      new NodeExchange(incoming, outgoing, audit, exchangeServer),
+    clientTimeoutMs: settings.clientTimeoutMs,
+    tls: settings.tls,
+  }, logger);
 }
 
 /**
  * Accepts TCP connections for an HTTP(S) server: banned sources are held
- * before a single byte is parsed, and connections past the limit are
- * closed at once. Everything else goes to `server`.
+ * before a single byte is parsed (before the TLS handshake, too), and
+ * connections past the limit are closed at once. Everything else goes to
+ * `server`, which may serve many listeners.
  */
 export function listen(
   server: net.Server,
@@ -119,23 +243,25 @@ export function listen(
   logger: Logger,
   options: ListenerOptions,
 ): Promise<net.Server> {
-  let open = 0;
+  const { limit } = options;
   const tcp = net.createServer({ allowHalfOpen: true, noDelay: true },
     (socket) => {
       socket.on("error", () => socket.destroy());
       const peer = socket.remoteAddress ?? "";
       if (gate.isBanned(peer)) return holdSocket(socket);
-      if (open >= options.maxConnections) {
+      if (limit.open >= limit.max) {
         logger.warn("connection refused", {
           frontend: options.name,
           client: peer,
-          reason: `MAX_CONNECTIONS (${options.maxConnections}) reached`,
+          reason: `MAX_CONNECTIONS (${limit.max}) reached`,
         });
         return socket.destroy();
       }
-      open++;
-      socket.once("close", () => open--);
-      socket.setTimeout(options.clientTimeoutMs, () => socket.destroy());
+      limit.open++;
+      socket.once("close", () => limit.open--);
+      if (!options.tls) {
+        socket.setTimeout(options.clientTimeoutMs, () => socket.destroy());
+      }
       server.emit("connection", socket);
     });
   return new Promise((resolve, reject) => {

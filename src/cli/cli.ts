@@ -1,6 +1,7 @@
 import { loadConfig } from "../config/load-config.ts";
 import type { Config } from "../config/types.ts";
 import { createLogger } from "../log/logger.ts";
+import type { Logger } from "../log/logger.ts";
 import type { Runtime } from "../runtime/types.ts";
 import { describeConfig } from "./describe-config.ts";
 import { helpText, VERSION } from "./help.ts";
@@ -14,6 +15,9 @@ export const EXIT_LISTEN = 2;
 export interface Commands {
   readonly serve: (config: Config, runtime: Runtime) => Promise<number>;
   readonly healthcheck: (config: Config, runtime: Runtime) => Promise<number>;
+  /** Loads CERT_FILE and logs what it holds; returns an error message. */
+  readonly checkCertificate: (config: Config, logger: Logger) =>
+    string | undefined;
 }
 
 function configOrExit(runtime: Runtime): Config | undefined {
@@ -57,7 +61,11 @@ export async function runCli(
       format: config.logFormat, level: "info", write: runtime.writeOut,
     });
     logger.info("configuration", describeConfig(config, tls));
-    return 0;
+    if (!tls) return 0;
+    const error = commands.checkCertificate(config, logger);
+    if (error === undefined) return 0;
+    runtime.writeErr(`appapi-dsp: ${error}\n`);
+    return EXIT_CONFIG;
   }
   if (command === "healthcheck") return commands.healthcheck(config, runtime);
   return commands.serve(config, runtime);

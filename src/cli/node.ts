@@ -7,7 +7,9 @@ import { createEngineApi } from "../forward/node.ts";
 import { createLogger } from "../log/logger.ts";
 import type { Runtime } from "../runtime/types.ts";
 import { SHUTDOWN_GRACE_MS, startServer } from "../server/node.ts";
-import { CertificateError } from "../tls/certificate.ts";
+import { CertificateError, logCertificate } from "../tls/certificate.ts";
+import { loadCertificate } from "../tls/node.ts";
+import type { Logger } from "../log/logger.ts";
 import type { Commands } from "./cli.ts";
 import { EXIT_CONFIG, EXIT_LISTEN } from "./cli.ts";
 import { describeConfig } from "./describe-config.ts";
@@ -87,5 +89,18 @@ function healthcheck(config: Config, runtime: Runtime): Promise<number> {
   });
 }
 
+/** Loads CERT_FILE as serving would, and logs its details. */
+function checkCertificate(config: Config, logger: Logger): string | undefined {
+  try {
+    const { info } = loadCertificate(config.certFile);
+    logCertificate(logger, "certificate", info, Date.now(),
+      { file: config.certFile });
+    return undefined;
+  } catch (error) {
+    if (error instanceof CertificateError) return error.message;
+    throw error;
+  }
+}
+
 /** The socket-using commands, on Node's APIs (Deno runs them as well). */
-export const nodeCommands: Commands = { serve, healthcheck };
+export const nodeCommands: Commands = { serve, healthcheck, checkCertificate };

@@ -7,6 +7,8 @@ import { existsSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { isAbsolute, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { writeFileSync } from 'node:fs';
+import { createTestAuthority } from '../support/certificates.ts';
 import { connectEngine, type Engine } from '../support/engine.ts';
 import { repoRoot } from '../support/log-dir.ts';
 import {
@@ -182,5 +184,39 @@ describe('check-config', () => {
     assert.match(result.stdout, /password=\*{8}/);
     assert.match(result.stdout, /port=2380/);
     assert.ok(!result.stdout.includes(password));
+  });
+
+  it('prints the certificate it would serve', async () => {
+    const authority = await createTestAuthority();
+    try {
+      const leaf = await authority.issue('check-config.test');
+      const certFile = join(authority.dir, 'cert.pem');
+      writeFileSync(certFile, leaf.combined);
+      const result = await runCommand(['check-config'],
+        { NC_HAPROXY_PASSWORD: password, CERT_FILE: certFile });
+
+      assert.equal(result.code, 0, result.stderr);
+      assert.match(result.stdout, /tls=true/);
+      assert.match(result.stdout, /subject=.*check-config\.test/);
+    } finally {
+      authority.remove();
+    }
+  });
+
+  it('exits 1 naming a certificate file without a key', async () => {
+    const authority = await createTestAuthority();
+    try {
+      const leaf = await authority.issue('no-key.test');
+      const certFile = join(authority.dir, 'cert.pem');
+      writeFileSync(certFile, leaf.cert);
+      const result = await runCommand(['check-config'],
+        { NC_HAPROXY_PASSWORD: password, CERT_FILE: certFile });
+
+      assert.equal(result.code, 1);
+      assert.match(result.stderr, /key/i);
+      assert.match(result.stderr, /cert\.pem/);
+    } finally {
+      authority.remove();
+    }
   });
 });

@@ -12,11 +12,25 @@ const COMPRESSED: readonly { name: string; magic: readonly number[] }[] = [
 ];
 
 /**
+ * Tells whether the bytes start with a zstd skippable frame, magic
+ * 0x184D2A50 to 0x184D2A5F (little-endian), which the engine's format
+ * detection also takes for zstd.
+ */
+function isZstdSkippableFrame(head: Uint8Array): boolean {
+  return ((head[0] ?? 0) & 0xf0) === 0x50 && head[1] === 0x2a &&
+    head[2] === 0x4d && head[3] === 0x18;
+}
+
+/**
  * Refuses an archive upload whose first bytes are a compression format.
  * The engine would decompress it before unpacking, and its decompressors
  * are attack surface that plain tar (what AppAPI sends) never needs.
  */
 export function checkArchiveStart(head: Uint8Array): Refusal | undefined {
+  if (isZstdSkippableFrame(head)) {
+    return refuse(403, "archive.compressed",
+      "Archive starts with a zstd frame: only plain tar is accepted");
+  }
   for (const { name, magic } of COMPRESSED) {
     if (magic.every((byte, index) => head[index] === byte)) {
       return refuse(403, "archive.compressed",

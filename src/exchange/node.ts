@@ -44,15 +44,15 @@ export class NodeExchange implements Exchange {
     this.#server = server;
   }
 
-  hold = (): Promise<Response> => {
+  hold(): Promise<Response> {
     const socket = this.#incoming.socket;
     this.#server.holdSocket(socket);
     return new Promise((resolve) => {
       socket.once("close", () => resolve(RESPONSE_ALREADY_SENT));
     });
-  };
+  }
 
-  readBody = (limit: number): Promise<Uint8Array | undefined> => {
+  readBody(limit: number): Promise<Uint8Array | undefined> {
     const incoming = this.#incoming;
     if (!hasBody(incoming) || incoming.readableEnded) {
       return Promise.resolve(new Uint8Array(0));
@@ -88,9 +88,9 @@ export class NodeExchange implements Exchange {
       incoming.on("end", onEnd);
       incoming.on("error", onError);
     });
-  };
+  }
 
-  peekBody = (length: number): Promise<Uint8Array> => {
+  peekBody(length: number): Promise<Uint8Array> {
     const incoming = this.#incoming;
     if (!hasBody(incoming) || incoming.readableEnded) {
       return Promise.resolve(new Uint8Array(0));
@@ -113,9 +113,9 @@ export class NodeExchange implements Exchange {
       incoming.on("end", finish);
       incoming.on("error", reject);
     });
-  };
+  }
 
-  forward = async (request: UpstreamRequest): Promise<Response> => {
+  async forward(request: UpstreamRequest): Promise<Response> {
     const socket = this.#incoming.socket;
     // Upstream inactivity rules while the engine works; the client
     // timeout comes back for the idle time after the answer.
@@ -126,7 +126,7 @@ export class NodeExchange implements Exchange {
     await forwardToEngine(this.#server.engine, this.#incoming,
       this.#outgoing, request, this.#peeked);
     return RESPONSE_ALREADY_SENT;
-  };
+  }
 
   /** Marks the connection for closing: the rest of the body is not read. */
   #tooLarge(): undefined {

@@ -82,7 +82,8 @@ export function createGate(options: GateOptions): Gate {
   }
 
   return {
-    isBanned: (peer) => bans.isBanned(sourceKey(peer)),
+    // While no ban is in force, the usual case, skip the source key.
+    isBanned: (peer) => bans.activeBans() > 0 && bans.isBanned(sourceKey(peer)),
     authenticate,
     authorize,
   };

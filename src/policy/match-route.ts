@@ -25,6 +25,8 @@ interface CompiledRoute {
   readonly route: Route;
   readonly pattern: RegExp;
   readonly names: readonly ParamName[];
+  /** Query parameters the route requires. */
+  readonly required: readonly string[];
 }
 
 /** What each path parameter must look like before anything else runs. */
@@ -44,17 +46,58 @@ function compile(route: Route): CompiledRoute {
       return name === "image" ? "(.+)" : "([^/]+)";
     },
   );
-  return { route, pattern: new RegExp(`^${source}$`), names };
+  const required = Object.keys(route.query)
+    .filter((name) => route.query[name]?.required === true);
+  return { route, pattern: new RegExp(`^${source}$`), names, required };
 }
 
-const COMPILED: readonly CompiledRoute[] = ROUTES.map(compile);
+/** First path segment of a template or path: `containers` of `/containers/x`. */
+function firstSegment(path: string): string {
+  const end = path.indexOf("/", 1);
+  return end < 0 ? path.slice(1) : path.slice(1, end);
+}
+
+/**
+ * Groups the routes by their first path segment, in table order. Every
+ * template starts with a fixed segment, so a path can only match routes
+ * of its own group, and a request looks up one short list.
+ */
+function indexRoutes(routes: readonly Route[]) {
+  const index = new Map<string, CompiledRoute[]>();
+  for (const route of routes) {
+    const segment = firstSegment(route.template);
+    if (segment.includes("{")) {
+      throw new Error(`Route ${route.rule} starts with a parameter: ` +
+        "expected a fixed first segment");
+    }
+    const group = index.get(segment) ?? [];
+    group.push(compile(route));
+    index.set(segment, group);
+  }
+  return index;
+}
+
+/** Splits a template into text and parameter names, alternating. */
+function splitTemplate(template: string): readonly string[] {
+  return template.split(/\{(\w+)\}/);
+}
+
+/** Each route's template, split once so building a path is a join. */
+const TEMPLATE_PARTS: ReadonlyMap<Route, readonly string[]> = new Map(
+  ROUTES.map((route) => [route, splitTemplate(route.template)]));
+
+const ROUTES_BY_SEGMENT: ReadonlyMap<string, readonly CompiledRoute[]> =
+  indexRoutes(ROUTES);
 
 function notAllowed(method: string, target: Target, why: string): Refusal {
   return refuse(403, "route.not-allowed",
     `Request ${method} ${target.path} is not allowed: ${why}`);
 }
 
-function checkQuery(route: Route, target: Target): Refusal | undefined {
+function checkQuery(
+  { route, required }: CompiledRoute,
+  target: Target,
+): Refusal | undefined {
   for (const [name, value] of target.query) {
     const rule = route.query[name];
     if (rule === undefined) {
@@ -67,8 +110,8 @@ function checkQuery(route: Route, target: Target): Refusal | undefined {
           JSON.stringify(value.slice(0, 80)));
     }
   }
-  for (const [name, rule] of Object.entries(route.query)) {
-    if (rule.required && !target.query.has(name)) {
+  for (const name of required) {
+    if (!target.query.has(name)) {
       return refuse(403, "query.missing",
         `Query parameter "${name}" is required on ${route.rule}`);
     }
@@ -85,7 +128,9 @@ export function matchRoute(
   target: Target,
 ): RouteMatch | Refusal {
   let methodSeen = false;
-  for (const { route, pattern, names } of COMPILED) {
+  const candidates = ROUTES_BY_SEGMENT.get(firstSegment(target.path)) ?? [];
+  for (const compiled of candidates) {
+    const { route, pattern, names } = compiled;
     const found = pattern.exec(target.path);
     if (found === null) continue;
     if (!route.methods.includes(method)) {
@@ -103,7 +148,7 @@ export function matchRoute(
       }
       params[name] = value;
     }
-    const queryRefusal = checkQuery(route, target);
+    const queryRefusal = checkQuery(compiled, target);
     if (queryRefusal !== undefined) return queryRefusal;
     return { route, target, params };
   }
@@ -117,9 +162,17 @@ export function upstreamPath(
   resolved: Readonly<Partial<Record<ParamName, string>>>,
 ): string {
   const { route, target } = match;
-  let path = route.template.replace(/\{(\w+)\}/g, (_, name: ParamName) =>
-    resolved[name] ?? match.params[name] ?? "");
-  if (target.version !== undefined) path = `/v${target.version}${path}`;
+  const parts = TEMPLATE_PARTS.get(route) ?? splitTemplate(route.template);
+  let path = target.version === undefined ? "" : `/v${target.version}`;
+  for (let i = 0; i < parts.length; i++) {
+    const part = parts[i] ?? "";
+    if (i % 2 === 0) {
+      path += part;
+    } else {
+      const name = part as ParamName;
+      path += resolved[name] ?? match.params[name] ?? "";
+    }
+  }
   let separator = "?";
   for (const [name, value] of target.query) {
     path += `${separator}${encodeURIComponent(name)}=${encodeURIComponent(value)}`;

@@ -21,6 +21,12 @@ export const MIN_API_VERSION = [1, 24] as const;
 const VERSION_PREFIX = /^\/v(\d{1,3})\.(\d{1,3})(?=\/)/;
 const FORBIDDEN_RAW = /[\0-\x1f\x7f-\uffff\\#]/;
 const PERCENT = /%([0-9A-Fa-f]{2})/g;
+/** A segment that is empty, `.` or `..`, anywhere in a `/`-led path. */
+const EMPTY_OR_DOT_SEGMENT = /\/(?:\.{1,2})?(?:\/|$)/;
+/** Query text that decoding would change: an escape or a `+`. */
+const ENCODED = /[%+]/;
+/** The query of a target without one; never written to. */
+const NO_QUERY: ReadonlyMap<string, string> = new Map();
 
 function invalid(detail: string): Refusal {
   return refuse(403, "path.invalid", `Request path is not accepted: ${detail}`);
@@ -28,6 +34,7 @@ function invalid(detail: string): Refusal {
 
 /** Decodes %XX escapes, rejecting those that could change the path's shape. */
 function decodePath(raw: string): string | Refusal {
+  if (!raw.includes("%")) return raw;
   if (/%(?![0-9A-Fa-f]{2})/.test(raw)) return invalid("broken percent-encoding");
   let refusal: Refusal | undefined;
   const decoded = raw.replace(PERCENT, (escape, hex: string) => {
@@ -40,9 +47,9 @@ function decodePath(raw: string): string | Refusal {
   return refusal ?? decoded;
 }
 
-function parseQuery(raw: string): Map<string, string> | Refusal {
+function parseQuery(raw: string): ReadonlyMap<string, string> | Refusal {
+  if (raw === "") return NO_QUERY;
   const query = new Map<string, string>();
-  if (raw === "") return query;
   if (raw.includes(";")) return invalid("semicolon in query");
   for (const pair of raw.split("&")) {
     if (pair === "") continue;
@@ -50,7 +57,9 @@ function parseQuery(raw: string): Map<string, string> | Refusal {
     let name: string;
     let value: string;
     try {
-      const plus = (text: string) => decodeURIComponent(text.replace(/\+/g, " "));
+      const plus = (text: string) => ENCODED.test(text)
+        ? decodeURIComponent(text.replace(/\+/g, " "))
+        : text;
       name = plus(at < 0 ? pair : pair.slice(0, at));
       value = at < 0 ? "" : plus(pair.slice(at + 1));
     } catch {
@@ -80,13 +89,10 @@ export function normaliseTarget(raw: string): Target | Refusal {
   const mark = raw.indexOf("?");
   const rawPath = mark < 0 ? raw : raw.slice(0, mark);
   const query = parseQuery(mark < 0 ? "" : raw.slice(mark + 1));
-  if (query instanceof Map === false) return query;
+  if ("status" in query) return query;
   const decoded = decodePath(rawPath);
   if (typeof decoded !== "string") return decoded;
-  const segments = decoded.split("/").slice(1);
-  if (segments.some((segment) => segment === "" || segment === "." || segment === "..")) {
-    return invalid("empty or dot segment");
-  }
+  if (EMPTY_OR_DOT_SEGMENT.test(decoded)) return invalid("empty or dot segment");
   const prefix = VERSION_PREFIX.exec(decoded);
   if (prefix === null) {
     if (/^\/v\d/i.test(decoded)) {

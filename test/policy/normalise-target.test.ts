@@ -11,6 +11,7 @@ describe("normaliseTarget", () => {
       "/images/ghcr.io/nextcloud/app:1.0/json"],
     ["/v1.44/images/ghcr.io%3A443/app/json", "1.44", "/images/ghcr.io:443/app/json"],
     ["/v1.24/_ping", "1.24", "/_ping"],
+    ["/v1.44/containers/.../json", "1.44", "/containers/.../json"],
   ];
   for (const [raw, version, path] of accepted) {
     it(`accepts ${raw}`, () => {
@@ -35,6 +36,9 @@ describe("normaliseTarget", () => {
     ["backslash", "/v1.44\\containers\\nc_app_x\\json"],
     ["empty segment", "/v1.44//containers/nc_app_x/json"],
     ["trailing slash", "/v1.44/_ping/"],
+    ["trailing dot segment", "/v1.44/containers/nc_app_x/."],
+    ["trailing dot-dot segment", "/v1.44/containers/nc_app_x/.."],
+    ["root path", "/"],
     ["control character", "/v1.44/_ping\x01"],
     ["non-ASCII", "/v1.44/containers/nc_app_é/json"],
     ["absolute form", "http://docker/v1.44/_ping"],

@@ -32,17 +32,26 @@ const RANK: Readonly<Record<Level, number>> = {
   error: 3,
 };
 
-/** Values that need quotes in the text format. */
+/** Each level as the text format writes it, padded to one width. */
+const TEXT_LEVEL: Readonly<Record<Level, string>> = {
+  debug: "DEBUG",
+  info: "INFO ",
+  warn: "WARN ",
+  error: "ERROR",
+};
+
+/** Strings that need quotes in the text format. */
 const NEEDS_QUOTES = /[\s"=\\]|^$/;
 
 function textValue(value: string | number | boolean): string {
-  const text = String(value);
-  if (!NEEDS_QUOTES.test(text)) return text;
-  return JSON.stringify(text);
+  // A number or boolean prints without spaces, quotes or `=`.
+  if (typeof value !== "string") return String(value);
+  if (!NEEDS_QUOTES.test(value)) return value;
+  return JSON.stringify(value);
 }
 
 function formatText(time: string, level: Level, event: string, fields: Fields) {
-  let line = `${time} ${level.toUpperCase().padEnd(5)} ${event}`;
+  let line = `${time} ${TEXT_LEVEL[level]} ${event}`;
   for (const key in fields) {
     const value = fields[key];
     if (value !== undefined) line += ` ${key}=${textValue(value)}`;

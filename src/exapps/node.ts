@@ -101,6 +101,8 @@ function createExAppServer(
   const context: ExAppContext = { forwarding, holdSocket };
   const server = createRequestServer({
     handler: createExAppApp(gate),
+    gate,
+    holdSocket,
     frontendOf: (socket) => `exapp:${socket.localPort ?? 0}`,
     createExchange: (incoming, outgoing, audit) =>
       new NodeExAppExchange(incoming, outgoing, audit, context),

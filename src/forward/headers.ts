@@ -65,3 +65,19 @@ export function requestHeaders(raw: readonly string[]): string[] {
 export function responseHeaders(raw: readonly string[]): string[] {
   return filter(raw, DROPPED_RESPONSE_HEADERS);
 }
+
+/**
+ * Returns every `Authorization` header of a flat `[name, value, …]` list
+ * joined with ", ", as the fetch API does. Node's parsed headers keep
+ * only the first, so a second, wrong one would go unnoticed; joined,
+ * two headers never match the credentials.
+ */
+export function authorizationOf(raw: readonly string[]): string | undefined {
+  let found: string | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i]?.toLowerCase() !== "authorization") continue;
+    const value = raw[i + 1] ?? "";
+    found = found === undefined ? value : `${found}, ${value}`;
+  }
+  return found;
+}

@@ -2,10 +2,11 @@ import type { IncomingMessage } from "node:http";
 import net from "node:net";
 import type { Socket } from "node:net";
 import { CHALLENGE } from "../auth/basic-auth.ts";
-import { requestHeaders } from "../forward/headers.ts";
+import { authorizationOf, requestHeaders } from "../forward/headers.ts";
 import type { EngineTarget } from "../forward/node.ts";
 import type { Logger } from "../log/logger.ts";
 import { logAudit, startAudit } from "../server/audit.ts";
+import { errorBody } from "../server/responses.ts";
 import type { Audit } from "../server/audit.ts";
 import type { Gate } from "../server/gate.ts";
 import type { HoldSocket } from "../exchange/node.ts";
@@ -26,7 +27,7 @@ export interface HijackOptions {
 
 function reply(client: Socket, status: number, text: string, body: string,
   extra = ""): void {
-  const json = JSON.stringify({ message: body }) + "\n";
+  const json = errorBody(body);
   client.end(
     `HTTP/1.1 ${status} ${text}\r\nContent-Type: application/json\r\n` +
       `${extra}Content-Length: ${Buffer.byteLength(json)}\r\n` +
@@ -134,7 +135,7 @@ export function createUpgradeHandler(options: HijackOptions) {
       options.holdSocket(client);
       return 0;
     }
-    if (!gate.authenticate(peer, request.headers.authorization)) {
+    if (!gate.authenticate(peer, authorizationOf(request.rawHeaders))) {
       audit.decision = gate.isBanned(peer) ? "banned" : "unauthorized";
       if (audit.decision === "banned") options.holdSocket(client);
       else reply(client, 401, "Unauthorized", "Authentication required",

@@ -65,6 +65,12 @@ export interface RequestServerOptions<E> {
   ) => E;
   readonly clientTimeoutMs: number;
   readonly tls: SecureContextOptions | undefined;
+  /**
+   * Checks each request and each parse error for a ban first: a source
+   * banned after it connected gets no answer on that connection either.
+   */
+  readonly gate: Gate;
+  readonly holdSocket: HoldSocket;
 }
 
 /** The server of a frontend: HTTP, or HTTPS in TLS mode. */
@@ -107,9 +113,20 @@ export function createSocketHolder(options: {
   return { hold, count: () => held.size };
 }
 
+/** Longest gap between two checks of Node for overdue request heads. */
+const MAX_CHECK_INTERVAL_MS = 1_000;
+
 function serverOptions(clientTimeoutMs: number): http.ServerOptions {
+  const checkIntervalMs = Math.max(1,
+    Math.min(MAX_CHECK_INTERVAL_MS, Math.floor(clientTimeoutMs / 4)));
   return {
-    headersTimeout: clientTimeoutMs,
+    // A request head must be complete within about the client timeout,
+    // as with HAProxy's `timeout http-request`: a client that trickles a
+    // byte at a time is never idle, so inactivity alone would not cut
+    // it. The margin lets the silent inactivity close (listen()) win on
+    // a connection that sent nothing, where Node would answer 408.
+    headersTimeout: clientTimeoutMs + 2 * checkIntervalMs,
+    connectionsCheckingInterval: checkIntervalMs,
     requestTimeout: 0,
     keepAliveTimeout: clientTimeoutMs,
     // Keep-alive idle time is the client timeout, not Node's 5 s default.
@@ -146,9 +163,23 @@ export function createRequestServer<E>(
   options: RequestServerOptions<E>,
   logger: Logger,
 ): RequestServer {
+  const audited = auditedListener(options, logger);
   const server = createServer(options.tls, options.clientTimeoutMs,
-    auditedListener(options, logger));
+    (incoming, outgoing) => {
+      // Before the pipeline, which would answer 400 to a request it
+      // cannot even parse (a bad Host header, say).
+      if (options.gate.isBanned(incoming.socket.remoteAddress ?? "")) {
+        return options.holdSocket(incoming.socket);
+      }
+      return audited(incoming, outgoing);
+    });
+  // The servers get their connections from listen(), never listen
+  // themselves, so Node's check of headersTimeout must be started here.
+  server.emit("listening");
   server.on("clientError", (error: NodeJS.ErrnoException, socket: Socket) => {
+    if (options.gate.isBanned(socket.remoteAddress ?? "")) {
+      return options.holdSocket(socket);
+    }
     if (!socket.writable) return socket.destroy();
     const status = error.code === "HPE_HEADER_OVERFLOW" ? 431 : 400;
     logger.warn("request rejected", {
@@ -217,11 +248,14 @@ function watchHandshakes<E>(
 export function createHttpServer(
   handler: Handler,
   exchangeServer: ExchangeServer,
+  gate: Gate,
   logger: Logger,
   settings: ServerSettings,
 ): RequestServer {
   return createRequestServer({
     handler,
+    gate,
+    holdSocket: exchangeServer.holdSocket,
     frontendOf: () => settings.name,
     createExchange: (incoming, outgoing, audit) =>
       new NodeExchange(incoming, outgoing, audit, exchangeServer),

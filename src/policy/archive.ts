@@ -29,7 +29,8 @@ function isZstdSkippableFrame(head: Uint8Array): boolean {
 export function checkArchiveStart(head: Uint8Array): Refusal | undefined {
   if (isZstdSkippableFrame(head)) {
     return refuse(403, "archive.compressed",
-      "Archive starts with a zstd frame: only plain tar is accepted");
+      "Archive is zstd-compressed (skippable frame first): " +
+        "only plain tar is accepted");
   }
   for (const { name, magic } of COMPRESSED) {
     if (magic.every((byte, index) => head[index] === byte)) {

@@ -1,4 +1,5 @@
 import type { Logger } from "../log/logger.ts";
+import { shorten } from "./responses.ts";
 
 /** How the proxy handled a request, as the access log reports it. */
 export type Decision =
@@ -32,7 +33,7 @@ export function startAudit(
     frontend,
     client,
     method,
-    path: path.length > 512 ? `${path.slice(0, 512)}…` : path,
+    path,
     startedAt: performance.now(),
     decision: "allow",
     rule: undefined,
@@ -65,13 +66,13 @@ export function logAudit(
     client: audit.client,
     frontend: audit.frontend,
     method: audit.method,
-    path: audit.path,
+    path: shorten(audit.path),
     status,
     bytes_in: bytesIn,
     bytes_out: bytesOut,
     duration_ms: Math.round((performance.now() - audit.startedAt) * 100) / 100,
     decision: audit.decision,
     rule: audit.rule,
-    reason: audit.reason,
+    reason: audit.reason === undefined ? undefined : shorten(audit.reason),
   });
 }

@@ -131,7 +131,7 @@ async function startDockerFrontend(options: DockerFrontendOptions) {
   const limit = createConnectionLimit(config.maxConnections);
   const server = createHttpServer(options.app, {
     engine, holdSocket, clientTimeoutMs: config.clientTimeoutMs,
-  }, logger, {
+  }, gate, logger, {
     name: "docker",
     clientTimeoutMs: config.clientTimeoutMs,
     tls: options.tls,

@@ -2,13 +2,30 @@ import { CHALLENGE } from "../auth/basic-auth.ts";
 
 const JSON_HEADERS = { "content-type": "application/json" } as const;
 
+/**
+ * Longest message a client or the log gets. Refusals quote what the
+ * client sent (a field name, a path), which could be as long as the body.
+ */
+export const MAX_MESSAGE_LENGTH = 400;
+
+/** Cuts a message to {@link MAX_MESSAGE_LENGTH}, marking the cut. */
+export function shorten(message: string): string {
+  if (message.length <= MAX_MESSAGE_LENGTH) return message;
+  return `${message.slice(0, MAX_MESSAGE_LENGTH - 1)}…`;
+}
+
+/** Serialises an error body in the engine's own shape: `{"message": …}`. */
+export function errorBody(message: string): string {
+  return JSON.stringify({ message: shorten(message) }) + "\n";
+}
+
 /** Builds an error answer in the engine's own shape: `{"message": …}`. */
 export function errorResponse(
   status: number,
   message: string,
   headers: Record<string, string> = {},
 ): Response {
-  return new Response(JSON.stringify({ message }) + "\n", {
+  return new Response(errorBody(message), {
     status,
     headers: { ...JSON_HEADERS, ...headers },
   });

@@ -4,9 +4,10 @@ import type { Socket } from "node:net";
 import { CHALLENGE } from "../../auth/basic-auth.ts";
 import { upstreamErrorOf } from "../../engine/upstream-error.ts";
 import type { HoldSocket } from "../../exchange/node.ts";
-import { responseHeaders } from "../../forward/headers.ts";
+import { authorizationOf, responseHeaders } from "../../forward/headers.ts";
 import type { Logger } from "../../log/logger.ts";
 import { logAudit, startAudit } from "../../server/audit.ts";
+import { errorBody } from "../../server/responses.ts";
 import type { Audit } from "../../server/audit.ts";
 import type { Gate } from "../../server/gate.ts";
 import { describeExApp } from "../connect/node.ts";
@@ -23,7 +24,7 @@ export interface ExAppUpgradeOptions {
 }
 
 function reply(client: Socket, status: number, message: string, extra = "") {
-  const json = JSON.stringify({ message }) + "\n";
+  const json = errorBody(message);
   client.end(
     `HTTP/1.1 ${status} ${http.STATUS_CODES[status] ?? ""}\r\n` +
       `Content-Type: application/json\r\n${extra}` +
@@ -156,7 +157,7 @@ async function handle(
     options.holdSocket(client);
     return 0;
   }
-  const authorization = request.headers.authorization;
+  const authorization = authorizationOf(request.rawHeaders);
   if (!gate.authenticate(peer, authorization)) {
     audit.reason = authorization === undefined
       ? "no credentials"

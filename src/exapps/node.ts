@@ -11,7 +11,7 @@ import {
 } from "../listener/node.ts";
 import type { ConnectionLimit, RequestServer } from "../listener/node.ts";
 import type { Logger } from "../log/logger.ts";
-import type { Audit } from "../server/audit.ts";
+import type { Audit, RequestObserver } from "../server/audit.ts";
 import type { UpstreamRequest } from "../server/exchange.ts";
 import type { Gate } from "../server/gate.ts";
 import { createExAppApp } from "./app.ts";
@@ -91,6 +91,7 @@ export interface ExAppFrontendOptions {
   readonly holdSocket: HoldSocket;
   readonly logger: Logger;
   readonly tls: SecureContextOptions;
+  readonly observe: RequestObserver | undefined;
 }
 
 function createExAppServer(
@@ -103,6 +104,7 @@ function createExAppServer(
     handler: createExAppApp(gate),
     gate,
     holdSocket,
+    observe: options.observe,
     frontendOf: (socket) => `exapp:${socket.localPort ?? 0}`,
     createExchange: (incoming, outgoing, audit) =>
       new NodeExAppExchange(incoming, outgoing, audit, context),
@@ -113,7 +115,9 @@ function createExAppServer(
   server.on("checkContinue", (request, response) =>
     server.emit("request", request, response));
   server.on("upgrade",
-    createExAppUpgradeHandler({ gate, holdSocket, logger, forwarding }));
+    createExAppUpgradeHandler({
+      gate, holdSocket, logger, forwarding, observe: options.observe,
+    }));
   return server;
 }
 

@@ -7,7 +7,7 @@ import type { EngineTarget } from "../forward/node.ts";
 import type { Logger } from "../log/logger.ts";
 import { logAudit, startAudit } from "../server/audit.ts";
 import { errorBody } from "../server/responses.ts";
-import type { Audit } from "../server/audit.ts";
+import type { Audit, RequestObserver } from "../server/audit.ts";
 import type { Gate } from "../server/gate.ts";
 import type { HoldSocket } from "../exchange/node.ts";
 
@@ -23,6 +23,7 @@ export interface HijackOptions {
   readonly holdSocket: HoldSocket;
   readonly logger: Logger;
   readonly frontend: string;
+  readonly observe: RequestObserver | undefined;
 }
 
 function reply(client: Socket, status: number, text: string, body: string,
@@ -207,12 +208,13 @@ export function createUpgradeHandler(options: HijackOptions) {
     const writtenBefore = client.bytesWritten;
     handle(request, client, head, audit).then((status) => {
       client.once("close", () => logAudit(logger, audit, status,
-        client.bytesRead - readBefore, client.bytesWritten - writtenBefore));
+        client.bytesRead - readBefore, client.bytesWritten - writtenBefore,
+        options.observe));
     }, (error: Error) => {
       audit.decision = "error";
       audit.reason = error.message;
       reply(client, 502, "Bad Gateway", error.message);
-      logAudit(logger, audit, 502, 0, 0);
+      logAudit(logger, audit, 502, 0, 0, options.observe);
     });
   };
 }

@@ -9,7 +9,7 @@ import { NodeExchange } from "../exchange/node.ts";
 import type { ExchangeServer, HoldSocket } from "../exchange/node.ts";
 import type { Logger } from "../log/logger.ts";
 import { logAudit, startAudit } from "../server/audit.ts";
-import type { Audit } from "../server/audit.ts";
+import type { Audit, RequestObserver } from "../server/audit.ts";
 import type { Gate } from "../server/gate.ts";
 import { closeAfterEachResponse } from "./deno.ts";
 
@@ -51,6 +51,7 @@ export interface ServerSettings {
   readonly clientTimeoutMs: number;
   /** Certificate chain and key; the server speaks HTTPS when set. */
   readonly tls: SecureContextOptions | undefined;
+  readonly observe: RequestObserver | undefined;
 }
 
 /** Options of {@link createRequestServer}. */
@@ -71,6 +72,7 @@ export interface RequestServerOptions<E> {
    */
   readonly gate: Gate;
   readonly holdSocket: HoldSocket;
+  readonly observe: RequestObserver | undefined;
 }
 
 /** The server of a frontend: HTTP, or HTTPS in TLS mode. */
@@ -215,7 +217,8 @@ function auditedListener<E>(
       const writtenBefore = socket.bytesWritten;
       outgoing.once("close", () => {
         logAudit(logger, audit, outgoing.statusCode,
-          socket.bytesRead - readBefore, socket.bytesWritten - writtenBefore);
+          socket.bytesRead - readBefore, socket.bytesWritten - writtenBefore,
+          options.observe);
       });
       return options.handler.fetch(request,
         options.createExchange(incoming, outgoing, audit));
@@ -256,6 +259,7 @@ export function createHttpServer(
     handler,
     gate,
     holdSocket: exchangeServer.holdSocket,
+    observe: settings.observe,
     frontendOf: () => settings.name,
     createExchange: (incoming, outgoing, audit) =>
       new NodeExchange(incoming, outgoing, audit, exchangeServer),

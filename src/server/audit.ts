@@ -52,14 +52,23 @@ function levelOf(audit: Audit, status: number) {
   return "warn" as const;
 }
 
-/** Writes the access log line of a finished request. */
+/** Receives every finished request, e.g. to count it in metrics. */
+export type RequestObserver = (
+  audit: Audit,
+  status: number,
+  seconds: number,
+) => void;
+
+/** Writes the access log line of a finished request and reports it. */
 export function logAudit(
   logger: Logger,
   audit: Audit,
   status: number,
   bytesIn: number,
   bytesOut: number,
+  observe?: RequestObserver,
 ): void {
+  observe?.(audit, status, (performance.now() - audit.startedAt) / 1000);
   const level = levelOf(audit, status);
   if (!logger.enabled(level)) return;
   logger.log(level, "request", {

@@ -25,6 +25,8 @@ import type {
   RequestServer,
 } from "../listener/node.ts";
 import type { Logger } from "../log/logger.ts";
+import { startMetricsServer } from "../metrics/node.ts";
+import { createProxyMetrics } from "../metrics/proxy-metrics.ts";
 import { createBodyChecker } from "../policy/body/check-body.ts";
 import type { Runtime } from "../runtime/types.ts";
 import { logCertificate } from "../tls/certificate.ts";
@@ -33,6 +35,7 @@ import type { CertificateReloader, LoadedCertificate } from "../tls/node.ts";
 import { createApp } from "./app.ts";
 import { createGate } from "./gate.ts";
 import type { Gate } from "./gate.ts";
+import type { RequestObserver } from "./audit.ts";
 
 /** How often expired bans are lifted and logged. */
 const BAN_SWEEP_INTERVAL_MS = 10_000;
@@ -81,21 +84,40 @@ export async function startServer(
     maxHeld: config.banMaxHeld,
     holdMs: config.clientTimeoutMs,
   });
+  const limits: ConnectionLimit[] = [];
+  const metrics = config.metricsAddress === undefined
+    ? undefined
+    : createProxyMetrics({
+      activeBans: bans.activeBans,
+      totalBans: bans.totalBans,
+      openConnections: () =>
+        limits.reduce((sum, limit) => sum + limit.open, 0),
+      heldConnections: holder.count,
+    });
+  const observe: RequestObserver | undefined = metrics?.observe;
   const docker = await startDockerFrontend({
-    config, gate, engine, logger,
+    config, gate, engine, logger, observe,
     app: createApp(gate, checkBody),
     holdSocket: holder.hold,
     tls: certificate?.context,
   });
   const listeners: Server[] = [docker.listener];
   const http = docker.server;
-  const limit = docker.limit;
+  limits.push(docker.limit);
   const tlsMode = certificate === undefined
     ? undefined
     : await startTlsMode(certificate, http, {
-      config, gate, holdSocket: holder.hold, logger, tls: certificate.context,
+      config, gate, holdSocket: holder.hold, logger, observe,
+      tls: certificate.context,
     });
-  if (tlsMode !== undefined) listeners.push(...tlsMode.exApps.listeners);
+  if (tlsMode !== undefined) {
+    listeners.push(...tlsMode.exApps.listeners);
+    limits.push(tlsMode.exApps.limit);
+  }
+  if (metrics !== undefined && config.metricsAddress !== undefined) {
+    listeners.push(
+      await startMetricsServer(config.metricsAddress, metrics, logger));
+  }
   runtime.onSignal("SIGHUP", () => onReloadSignal(config, runtime, logger,
     tlsMode?.reloader));
 
@@ -104,8 +126,6 @@ export async function startServer(
     tlsMode?.reloader.close();
     http.closeIdleConnections();
     tlsMode?.exApps.server.closeIdleConnections();
-    const limits: ConnectionLimit[] = [limit];
-    if (tlsMode !== undefined) limits.push(tlsMode.exApps.limit);
     await waitUntilClosed(limits, graceMs);
     clearInterval(sweeper);
     engine.agent.destroy();
@@ -123,6 +143,7 @@ interface DockerFrontendOptions {
   readonly holdSocket: HoldSocket;
   readonly logger: Logger;
   readonly tls: SecureContextOptions | undefined;
+  readonly observe: RequestObserver | undefined;
 }
 
 /** Starts the Docker API port, HTTPS when a certificate is given. */
@@ -135,9 +156,11 @@ async function startDockerFrontend(options: DockerFrontendOptions) {
     name: "docker",
     clientTimeoutMs: config.clientTimeoutMs,
     tls: options.tls,
+    observe: options.observe,
   });
   server.on("upgrade", createUpgradeHandler({
     gate, engine, holdSocket, logger, frontend: "docker",
+    observe: options.observe,
   }));
   const listener = await listen(server, gate, holdSocket, logger, {
     name: "docker",

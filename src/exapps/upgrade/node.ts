@@ -8,7 +8,7 @@ import { authorizationOf, responseHeaders } from "../../forward/headers.ts";
 import type { Logger } from "../../log/logger.ts";
 import { logAudit, startAudit } from "../../server/audit.ts";
 import { errorBody } from "../../server/responses.ts";
-import type { Audit } from "../../server/audit.ts";
+import type { Audit, RequestObserver } from "../../server/audit.ts";
 import type { Gate } from "../../server/gate.ts";
 import { describeExApp } from "../connect/node.ts";
 import { exAppConnection } from "../forward/node.ts";
@@ -21,6 +21,7 @@ export interface ExAppUpgradeOptions {
   readonly holdSocket: HoldSocket;
   readonly logger: Logger;
   readonly forwarding: ExAppForwarding;
+  readonly observe: RequestObserver | undefined;
 }
 
 function reply(client: Socket, status: number, message: string, extra = "") {
@@ -201,7 +202,8 @@ export function createExAppUpgradeHandler(options: ExAppUpgradeOptions) {
     const writtenBefore = client.bytesWritten;
     const logOnClose = (status: number) => {
       const log = () => logAudit(logger, audit, status,
-        client.bytesRead - readBefore, client.bytesWritten - writtenBefore);
+        client.bytesRead - readBefore, client.bytesWritten - writtenBefore,
+        options.observe);
       if (client.closed) log();
       else client.once("close", log);
     };

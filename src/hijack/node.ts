@@ -192,6 +192,9 @@ export function createUpgradeHandler(options: HijackOptions) {
       return answer.status;
     }
     if (read.rest.length > 0) upstream.write(read.rest);
+    // An exec session may rightly stay quiet for long (a shell waiting
+    // for input); it ends when either side closes, as without upgrade.
+    client.setTimeout(0);
     client.pipe(upstream);
     upstream.pipe(client);
     client.resume();

@@ -130,6 +130,8 @@ function serverOptions(clientTimeoutMs: number): http.ServerOptions {
     headersTimeout: clientTimeoutMs + 2 * checkIntervalMs,
     connectionsCheckingInterval: checkIntervalMs,
     requestTimeout: 0,
+    // HTTP/1.0 clients may leave Host out; nothing here routes by it.
+    requireHostHeader: false,
     keepAliveTimeout: clientTimeoutMs,
     // Keep-alive idle time is the client timeout, not Node's 5 s default.
     keepAliveTimeoutBuffer: 0,
@@ -172,6 +174,11 @@ export function createRequestServer<E>(
       // cannot even parse (a bad Host header, say).
       if (options.gate.isBanned(incoming.socket.remoteAddress ?? "")) {
         return options.holdSocket(incoming.socket);
+      }
+      // llhttp takes a request line without a version for HTTP/0.9.
+      if (incoming.httpVersionMajor !== 1) {
+        outgoing.writeHead(400, { connection: "close", "content-length": 0 });
+        return outgoing.end();
       }
       return audited(incoming, outgoing);
     });
@@ -223,7 +230,7 @@ function auditedListener<E>(
       return options.handler.fetch(request,
         options.createExchange(incoming, outgoing, audit));
     },
-    { overrideGlobalObjects: false },
+    { overrideGlobalObjects: false, hostname: "localhost" },
   );
 }
 

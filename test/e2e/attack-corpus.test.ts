@@ -685,6 +685,8 @@ const framingRows: readonly FramingRow[] = [
   { name: "HTTP/1.0 request", statuses: [200],
     run: () => send(main, rawHttp({ method: "GET", target: "/_ping", version: "HTTP/1.0",
       auth: main.authHeader })) },
+  { name: "HTTP/1.0 request without Host", statuses: [200],
+    run: framed(() => "GET /_ping HTTP/1.0\r\nAuthorization: AUTH\r\n\r\n") },
   { name: "HTTP/0.9 request line", statuses: [400], run: framed(() => "GET /_ping\r\n\r\n") },
   { name: "pipelined refused, then allowed", statuses: [403, 200],
     run: () => send(main, Buffer.concat([

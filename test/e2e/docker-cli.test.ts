@@ -27,7 +27,10 @@ function cli(args: string[]) {
 before(async () => {
   engine = await connectEngine();
   await engine.removeAll(container);
-  proxy = await startProxy({ socketPath: engine.socketPath });
+  proxy = await startProxy({
+    socketPath: engine.socketPath,
+    env: { TIMEOUT_CLIENT: "2s" },
+  });
   configDir = mkdtempSync(join(tmpdir(), "dsp-cli-"));
   writeFileSync(join(configDir, "config.json"),
     JSON.stringify({ HttpHeaders: { Authorization: proxy.authHeader } }));
@@ -53,6 +56,12 @@ describe("docker CLI through the proxy", () => {
     const result = await cli(["exec", container, "cat", "/etc/os-release"]);
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /ID=debian/);
+  });
+
+  it("keeps an exec that is quiet longer than TIMEOUT_CLIENT", async () => {
+    const result = await cli(["exec", container, "sh", "-c", "sleep 3; echo done"]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stdout.trim(), "done");
   });
 
   it("passes the exit code of exec", async () => {

@@ -49,12 +49,6 @@ const signed = (value: number, digits: number) =>
   `${value >= 0 ? '+' : ''}${value.toFixed(digits)}`;
 const verdict = (met: boolean) => (met ? 'PASS' : 'MISS');
 
-/**
- * Maximum rise of the proxy's peak VmRSS from the upload rounds to the
- * four times larger upload. A proxy that buffered the body would need
- * at least the extra body size, three times the round's upload.
- */
-const MAX_UPLOAD_RSS_GROWTH_MIB = 16;
 
 function cpuRow(name: string, ping: Results['ping']['c1']): Row {
   const { proxy, direct } = ping;
@@ -106,7 +100,11 @@ function pingRows(name: string, ping: Results['ping']['c1']): Row[] {
 export function buildRows(results: Results): Row[] {
   const { upload, burst, memory, startup } = results;
   const uploadRatio = upload.proxyMBps / upload.directMBps;
+  // A proxy that buffered bodies would need three round uploads more for
+  // the large upload. Garbage collection timing alone moved the peak by
+  // up to 40 MiB between runs on a 2-vCPU VM, so the limit is one round.
   const growth = upload.largePeakRssMiB - upload.peakRssMiB;
+  const growthLimitMiB = upload.megabytes;
   const burstRatio = burst.proxyMs / burst.directMs;
   return [
     ...pingRows('c=1', results.ping.c1),
@@ -126,8 +124,8 @@ export function buildRows(results: Results): Row[] {
         `${fixed(upload.largePeakRssMiB, 1)}`,
       direct: '',
       ratio: `${signed(growth, 1)} MiB`,
-      target: `rise < ${MAX_UPLOAD_RSS_GROWTH_MIB} MiB`,
-      result: verdict(growth < MAX_UPLOAD_RSS_GROWTH_MIB),
+      target: `rise < ${growthLimitMiB} MiB`,
+      result: verdict(growth < growthLimitMiB),
     },
     {
       measure: `${burst.count} archive PUTs of ${burst.fileBytes} B, ms`,

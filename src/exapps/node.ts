@@ -12,6 +12,7 @@ import {
 import type { ConnectionLimit, RequestServer } from "../listener/node.ts";
 import type { Logger } from "../log/logger.ts";
 import type { Audit, RequestObserver } from "../server/audit.ts";
+import type { BodyRead } from "../server/exchange.ts";
 import type { UpstreamRequest } from "../server/exchange.ts";
 import type { Gate } from "../server/gate.ts";
 import { createExAppApp } from "./app.ts";
@@ -53,7 +54,7 @@ class NodeExAppExchange implements ExAppExchange {
   }
 
   // ExApp bodies stream through unread; no step of the pipeline reads one.
-  readBody(): Promise<Uint8Array | undefined> {
+  readBody(): Promise<BodyRead> {
     return Promise.reject(new Error("ExApp request bodies are never read"));
   }
 

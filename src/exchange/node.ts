@@ -4,7 +4,11 @@ import { RESPONSE_ALREADY_SENT } from "@hono/node-server/utils/response";
 import { forwardToEngine } from "../forward/node.ts";
 import type { EngineTarget } from "../forward/node.ts";
 import type { Audit } from "../server/audit.ts";
-import type { Exchange, UpstreamRequest } from "../server/exchange.ts";
+import type {
+  BodyRead,
+  Exchange,
+  UpstreamRequest,
+} from "../server/exchange.ts";
 
 /** Holds a banned client's socket open and silent. */
 export type HoldSocket = (socket: Socket) => void;
@@ -52,13 +56,13 @@ export class NodeExchange implements Exchange {
     });
   }
 
-  readBody(limit: number): Promise<Uint8Array | undefined> {
+  readBody(limit: number): Promise<BodyRead> {
     const incoming = this.#incoming;
     if (!hasBody(incoming) || incoming.readableEnded) {
       return Promise.resolve(new Uint8Array(0));
     }
     const declared = Number(incoming.headers["content-length"] ?? 0);
-    if (declared > limit) return Promise.resolve(this.#tooLarge());
+    if (declared > limit) return Promise.resolve(this.#closeAfter("too-large"));
     return new Promise((resolve, reject) => {
       const chunks: Buffer[] = [];
       let size = 0;
@@ -69,7 +73,7 @@ export class NodeExchange implements Exchange {
           return;
         }
         cleanup();
-        resolve(this.#tooLarge());
+        resolve(this.#closeAfter("too-large"));
       };
       const onEnd = () => {
         cleanup();
@@ -79,7 +83,14 @@ export class NodeExchange implements Exchange {
         cleanup();
         reject(error);
       };
+      // A checked body is held in memory, so a client that trickles it
+      // a byte at a time (never idle) must not keep it there for long.
+      const deadline = setTimeout(() => {
+        cleanup();
+        resolve(this.#closeAfter("timed-out"));
+      }, this.#server.clientTimeoutMs);
       const cleanup = () => {
+        clearTimeout(deadline);
         incoming.off("data", onData);
         incoming.off("end", onEnd);
         incoming.off("error", onError);
@@ -89,6 +100,7 @@ export class NodeExchange implements Exchange {
       incoming.on("error", onError);
     });
   }
+
 
   peekBody(length: number): Promise<Uint8Array> {
     const incoming = this.#incoming;
@@ -129,9 +141,9 @@ export class NodeExchange implements Exchange {
   }
 
   /** Marks the connection for closing: the rest of the body is not read. */
-  #tooLarge(): undefined {
+  #closeAfter<T>(outcome: T): T {
     this.#outgoing.shouldKeepAlive = false;
     this.#outgoing.setHeader("connection", "close");
-    return undefined;
+    return outcome;
   }
 }

@@ -12,6 +12,9 @@ export interface UpstreamRequest {
   readonly contentType?: string;
 }
 
+/** A body read in full, or why it was not. */
+export type BodyRead = Uint8Array | "too-large" | "timed-out";
+
 /**
  * One request as the runtime's server hands it to the pipeline: the
  * parts that need sockets live behind these methods, so the pipeline
@@ -23,8 +26,11 @@ export interface Exchange {
   readonly peer: string;
   /** Keeps a banned client's connection open and silent, then closes it. */
   readonly hold: () => Promise<Response>;
-  /** Reads the whole body; `undefined` when it exceeds `limit` bytes. */
-  readonly readBody: (limit: number) => Promise<Uint8Array | undefined>;
+  /**
+   * Reads the whole body, or tells why not: it exceeds `limit` bytes, or
+   * it did not arrive within the client timeout.
+   */
+  readonly readBody: (limit: number) => Promise<BodyRead>;
   /** Reads up to `length` first bytes, kept for a later streamed forward. */
   readonly peekBody: (length: number) => Promise<Uint8Array>;
   /** Sends the request on and streams the answer back to the client. */

@@ -52,12 +52,21 @@ export function basicAuth(gate: Gate): Step {
 
 async function readPolicyBody(exchange: Exchange) {
   const body = await exchange.readBody(MAX_BODY_BYTES);
-  if (body !== undefined) return body;
-  return refused(exchange, {
-    status: 413,
-    rule: "body.too-large",
-    message: `Request body is larger than ${MAX_BODY_BYTES} bytes`,
-  });
+  if (body === "too-large") {
+    return refused(exchange, {
+      status: 413,
+      rule: "body.too-large",
+      message: `Request body is larger than ${MAX_BODY_BYTES} bytes`,
+    });
+  }
+  if (body === "timed-out") {
+    return refused(exchange, {
+      status: 408,
+      rule: "body.timeout",
+      message: "Request body did not arrive within TIMEOUT_CLIENT",
+    });
+  }
+  return body;
 }
 
 /**

@@ -87,6 +87,14 @@ function upstreamHeaders(
   return headers;
 }
 
+/** Tells whether an answer has neither a length nor chunked framing. */
+function isCloseDelimited(response: http.IncomingMessage): boolean {
+  const status = response.statusCode ?? 0;
+  if (status === 204 || status === 304 || status < 200) return false;
+  return response.headers["content-length"] === undefined &&
+    response.headers["transfer-encoding"] === undefined;
+}
+
 /**
  * Sends a checked request to the engine and streams the answer to the
  * client as it arrives. Resolves once the answer's head is written;
@@ -109,6 +117,12 @@ export function forwardToEngine(
       });
     upstream.on("response", (response) => {
       answered = true;
+      if (isCloseDelimited(response)) {
+        // The engine's hijacked exec start and attach answers end when
+        // the connection closes; the client gets them framed the same.
+        outgoing.useChunkedEncodingByDefault = false;
+        outgoing.shouldKeepAlive = false;
+      }
       outgoing.writeHead(
         response.statusCode ?? 502,
         response.statusMessage,

@@ -45,6 +45,10 @@ async function exec(cmd: string[]) {
     body: phpJson({ Detach: false, Tty: false }),
   });
   assert.equal(started.status, 200, started.body);
+  // Framed as the engine framed it: no length, ended by closing.
+  assert.equal(started.headers["transfer-encoding"], undefined);
+  assert.equal(started.headers["content-length"], undefined);
+  assert.equal(started.headers.connection, "close");
   return demuxDockerStream(started.rawBody);
 }
 

@@ -24,7 +24,8 @@ async function serve(config: Config, runtime: Runtime): Promise<number> {
     write: runtime.writeOut,
   });
   const tls = runtime.fileExists(config.certFile);
-  logger.info("starting", { runtime: runtime.name, ...describeConfig(config, tls) });
+  logger.info("starting",
+    { runtime: runtime.name, ...describeConfig(config, tls) });
   if (!runtime.fileExists(config.dockerSocket)) {
     logger.error("docker socket missing", {
       path: config.dockerSocket,
@@ -60,11 +61,12 @@ async function serve(config: Config, runtime: Runtime): Promise<number> {
   return new Promise<number>(() => {});
 }
 
-/** Asks the local listener for `/_ping`; any HTTP answer means healthy. */
+/** Asks the local listener for `/_ping`; any HTTP response means healthy. */
 function healthcheck(config: Config, runtime: Runtime): Promise<number> {
   const tls = runtime.fileExists(config.certFile);
   const host = config.bindAddress ?? "127.0.0.1";
-  const token = Buffer.from(`${APPAPI_USER}:${config.password}`).toString("base64");
+  const token = Buffer.from(`${APPAPI_USER}:${config.password}`)
+    .toString("base64");
   return new Promise((resolve) => {
     const request = (tls ? https : http).request({
       host,
@@ -72,7 +74,7 @@ function healthcheck(config: Config, runtime: Runtime): Promise<number> {
       path: "/_ping",
       headers: { authorization: `Basic ${token}` },
       timeout: HEALTHCHECK_TIMEOUT_MS,
-      // The check asks whether this host's listener answers; the
+      // The check is whether this host's listener answers; the
       // certificate's name need not match the address it dials.
       rejectUnauthorized: false,
     }, (response) => {

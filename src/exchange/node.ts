@@ -26,7 +26,7 @@ function hasBody(incoming: IncomingMessage): boolean {
   return incoming.headers["transfer-encoding"] !== undefined;
 }
 
-/** One request on Node's HTTP server, as the pipeline sees it. */
+/** One request on Node's HTTP server, as the pipeline uses it. */
 export class NodeExchange implements Exchange {
   readonly audit: Audit;
   readonly peer: string;
@@ -130,7 +130,7 @@ export class NodeExchange implements Exchange {
   async forward(request: UpstreamRequest): Promise<Response> {
     const socket = this.#incoming.socket;
     // Upstream inactivity rules while the engine works; the client
-    // timeout comes back for the idle time after the answer.
+    // timeout comes back for the idle time after the response.
     socket.setTimeout(0);
     this.#outgoing.once("finish", () => {
       socket.setTimeout(this.#server.clientTimeoutMs);

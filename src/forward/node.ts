@@ -5,7 +5,7 @@ import type { EngineApi } from "../engine/types.ts";
 import type { UpstreamRequest } from "../server/exchange.ts";
 import { requestHeaders, responseHeaders } from "./headers.ts";
 
-/** Where and how the proxy reaches the engine. */
+/** Connection settings and pool for the engine socket. */
 export interface EngineTarget {
   readonly socketPath: string;
   readonly agent: http.Agent;
@@ -87,7 +87,7 @@ function upstreamHeaders(
   return headers;
 }
 
-/** Tells whether an answer has neither a length nor chunked framing. */
+/** Tells whether a response has neither a length nor chunked framing. */
 function isCloseDelimited(response: http.IncomingMessage): boolean {
   const status = response.statusCode ?? 0;
   if (status === 204 || status === 304 || status < 200) return false;
@@ -96,8 +96,8 @@ function isCloseDelimited(response: http.IncomingMessage): boolean {
 }
 
 /**
- * Sends a checked request to the engine and streams the answer to the
- * client as it arrives. Resolves once the answer's head is written;
+ * Sends a checked request to the engine and streams the response to the
+ * client as it arrives. Resolves once the response head is written;
  * rejects with an UpstreamError if the engine fails before that. After
  * the head, a failure can only cut the connection.
  */
@@ -118,7 +118,7 @@ export function forwardToEngine(
     upstream.on("response", (response) => {
       answered = true;
       if (isCloseDelimited(response)) {
-        // The engine's hijacked exec start and attach answers end when
+        // The engine's hijacked exec start and attach responses end when
         // the connection closes; the client gets them framed the same.
         outgoing.useChunkedEncodingByDefault = false;
         outgoing.shouldKeepAlive = false;

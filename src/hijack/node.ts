@@ -13,10 +13,10 @@ import type { HoldSocket } from "../exchange/node.ts";
 
 /** Largest body accepted with an upgrade request (exec start options). */
 const MAX_UPGRADE_BODY_BYTES = 64 * 1024;
-/** Largest non-101 answer relayed before the connection is closed. */
+/** Maximum size of a non-101 response relayed before closing. */
 const MAX_REFUSAL_BYTES = 1024 * 1024;
 
-/** What the upgrade handler needs from its server. */
+/** Dependencies of the upgrade handler. */
 export interface HijackOptions {
   readonly gate: Gate;
   readonly engine: EngineTarget;
@@ -76,7 +76,10 @@ function connectEngine(
   path: string,
   body: Buffer,
 ): Socket {
-  const upstream = net.connect({ path: engine.socketPath, allowHalfOpen: true });
+  const upstream = net.connect({
+    path: engine.socketPath,
+    allowHalfOpen: true,
+  });
   const headers = requestHeaders(request.rawHeaders);
   let head = `${request.method} ${path} HTTP/1.1\r\nHost: docker\r\n` +
     "Connection: Upgrade\r\nUpgrade: tcp\r\n";
@@ -90,7 +93,7 @@ function connectEngine(
   return upstream;
 }
 
-/** Waits for the engine's answer head; resolves with it and what followed. */
+/** Waits for the engine's response head; resolves with it and what followed. */
 function readAnswerHead(upstream: Socket, timeoutMs: number) {
   return new Promise<{ status: number; bytes: Buffer } | undefined>(
     (resolve) => {
@@ -122,7 +125,7 @@ function readAnswerHead(upstream: Socket, timeoutMs: number) {
 /**
  * Handles Docker's connection hijack (`Upgrade: tcp` on exec start and
  * attach) outside Hono, with the same gate. Client bytes reach the
- * engine only after the engine has answered 101: until then the engine
+ * engine only after it has responded with 101: until then the engine
  * still parses HTTP, and spliced bytes could smuggle a second request.
  */
 export function createUpgradeHandler(options: HijackOptions) {
@@ -148,7 +151,8 @@ export function createUpgradeHandler(options: HijackOptions) {
       audit.decision = "deny";
       audit.rule = rule;
       audit.reason = message;
-      reply(client, status, status === 400 ? "Bad Request" : "Forbidden", message);
+      const text = status === 400 ? "Bad Request" : "Forbidden";
+      reply(client, status, text, message);
       return status;
     };
     if ("status" in allowed) {
@@ -175,7 +179,8 @@ export function createUpgradeHandler(options: HijackOptions) {
     if (read === undefined) return 0;
     const upstream = connectEngine(engine, request, allowed.path, read.body);
     upstream.on("error", (error) => {
-      logger.error("upstream failed", { frontend, client: peer, error: error.message });
+      logger.error("upstream failed",
+        { frontend, client: peer, error: error.message });
       client.destroy();
     });
     client.on("close", () => upstream.destroy());

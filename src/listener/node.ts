@@ -68,7 +68,7 @@ export interface RequestServerOptions<E> {
   readonly tls: SecureContextOptions | undefined;
   /**
    * Checks each request and each parse error for a ban first: a source
-   * banned after it connected gets no answer on that connection either.
+   * banned after it connected gets no response on that connection either.
    */
   readonly gate: Gate;
   readonly holdSocket: HoldSocket;
@@ -101,7 +101,7 @@ export function createSocketHolder(options: {
     }
     held.add(socket);
     socket.setTimeout(0);
-    // Keep reading so that the client's close is seen, but never answer.
+    // Keep reading so that the client's close is seen, but never respond.
     socket.removeAllListeners("data");
     socket.on("data", () => {});
     socket.resume();
@@ -115,7 +115,7 @@ export function createSocketHolder(options: {
   return { hold, count: () => held.size };
 }
 
-/** Longest gap between two checks of Node for overdue request heads. */
+/** Maximum gap between two checks of Node for overdue request heads. */
 const MAX_CHECK_INTERVAL_MS = 1_000;
 
 function serverOptions(clientTimeoutMs: number): http.ServerOptions {
@@ -126,7 +126,7 @@ function serverOptions(clientTimeoutMs: number): http.ServerOptions {
     // as with HAProxy's `timeout http-request`: a client that trickles a
     // byte at a time is never idle, so inactivity alone would not cut
     // it. The margin lets the silent inactivity close (listen()) win on
-    // a connection that sent nothing, where Node would answer 408.
+    // a connection that sent nothing, where Node would respond with 408.
     headersTimeout: clientTimeoutMs + 2 * checkIntervalMs,
     connectionsCheckingInterval: checkIntervalMs,
     requestTimeout: 0,

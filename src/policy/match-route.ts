@@ -29,7 +29,7 @@ interface CompiledRoute {
   readonly required: readonly string[];
 }
 
-/** What each path parameter must look like before anything else runs. */
+/** Shape checks of each path parameter, run before anything else. */
 const PARAM_CHECKS: Readonly<Record<ParamName, (value: string) => boolean>> = {
   container: (value) => CONTAINER_NAME.test(value) || CONTAINER_ID.test(value),
   volume: (value) => VOLUME_NAME.test(value),
@@ -51,7 +51,7 @@ function compile(route: Route): CompiledRoute {
   return { route, pattern: new RegExp(`^${source}$`), names, required };
 }
 
-/** First path segment of a template or path: `containers` of `/containers/x`. */
+/** First segment of a template or path: `containers` of `/containers/x`. */
 function firstSegment(path: string): string {
   const end = path.indexOf("/", 1);
   return end < 0 ? path.slice(1) : path.slice(1, end);
@@ -175,7 +175,8 @@ export function upstreamPath(
   }
   let separator = "?";
   for (const [name, value] of target.query) {
-    path += `${separator}${encodeURIComponent(name)}=${encodeURIComponent(value)}`;
+    path += `${separator}${encodeURIComponent(name)}=` +
+      encodeURIComponent(value);
     separator = "&";
   }
   return path;

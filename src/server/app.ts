@@ -13,7 +13,7 @@ import type { PipelineEnv } from "./middleware.ts";
 /**
  * Builds the Docker API pipeline. The order is the security model:
  * a banned source learns nothing, not even whether its password is
- * right; only an authenticated client learns what the allowlist says;
+ * right; only an authenticated client learns what the allowlist decides;
  * only an allowed, checked request reaches the engine.
  */
 export function createApp(gate: Gate, checkBody: BodyChecker) {

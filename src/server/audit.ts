@@ -1,7 +1,7 @@
 import type { Logger } from "../log/logger.ts";
 import { shorten } from "./responses.ts";
 
-/** How the proxy handled a request, as the access log reports it. */
+/** The outcome of a request, as the access log reports it. */
 export type Decision =
   | "allow"
   | "deny"
@@ -10,7 +10,7 @@ export type Decision =
   | "invalid"
   | "error";
 
-/** What one request did; filled in as it moves through the pipeline. */
+/** The record of one request, filled in as it moves through the pipeline. */
 export interface Audit {
   readonly frontend: string;
   readonly client: string;

@@ -1,6 +1,6 @@
 import type { Audit } from "./audit.ts";
 
-/** What the proxy sends to the engine for an allowed request. */
+/** The request sent to the engine for an allowed request. */
 export interface UpstreamRequest {
   /** Canonical path and query, version prefix included. */
   readonly path: string;
@@ -27,12 +27,12 @@ export interface Exchange {
   /** Keeps a banned client's connection open and silent, then closes it. */
   readonly hold: () => Promise<Response>;
   /**
-   * Reads the whole body, or tells why not: it exceeds `limit` bytes, or
-   * it did not arrive within the client timeout.
+   * Reads the whole body, or returns why it could not: the body exceeds
+   * `limit` bytes, or did not arrive within the client timeout.
    */
   readonly readBody: (limit: number) => Promise<BodyRead>;
   /** Reads up to `length` first bytes, kept for a later streamed forward. */
   readonly peekBody: (length: number) => Promise<Uint8Array>;
-  /** Sends the request on and streams the answer back to the client. */
+  /** Sends the request on and streams the response back to the client. */
   readonly forward: (request: UpstreamRequest) => Promise<Response>;
 }

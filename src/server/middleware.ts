@@ -25,7 +25,7 @@ function refused(exchange: Exchange, refusal: Refusal): Response {
   return errorResponse(refusal.status, refusal.message);
 }
 
-/** Gives a banned source no answer at all, whatever it sends. */
+/** Gives a banned source no response at all, whatever it sends. */
 export function banGuard(gate: Gate): Step {
   return async function banGuard(c, next) {
     if (!gate.isBanned(c.env.peer)) return next();
@@ -40,8 +40,10 @@ export function basicAuth(gate: Gate): Step {
     const header = c.req.header("authorization");
     if (gate.authenticate(c.env.peer, header)) return next();
     c.env.audit.decision = "unauthorized";
-    c.env.audit.reason = header === undefined ? "no credentials" : "wrong credentials";
-    // The failure that starts a ban already gets no answer.
+    c.env.audit.reason = header === undefined
+      ? "no credentials"
+      : "wrong credentials";
+    // The failure that starts a ban already gets no response.
     if (gate.isBanned(c.env.peer)) {
       c.env.audit.decision = "banned";
       return c.env.hold();
@@ -76,7 +78,8 @@ async function readPolicyBody(exchange: Exchange) {
 export function allowlist(gate: Gate, checkBody: BodyChecker): Step {
   return async function allowlist(c, next) {
     const exchange = c.env;
-    const allowed = await gate.authorize(exchange.audit.method, c.env.audit.path);
+    const { method, path } = exchange.audit;
+    const allowed = await gate.authorize(method, path);
     if ("status" in allowed) return refused(exchange, allowed);
     const { route } = allowed.match;
     exchange.audit.rule = route.rule;
@@ -96,7 +99,11 @@ export function allowlist(gate: Gate, checkBody: BodyChecker): Step {
         // Exec start options are JSON, and the engine insists on the type.
         upstream = bytes.length === 0
           ? { path: allowed.path, body: bytes }
-          : { path: allowed.path, body: bytes, contentType: "application/json" };
+          : {
+            path: allowed.path,
+            body: bytes,
+            contentType: "application/json",
+          };
       } else {
         const context = allowed.containerName === undefined
           ? {}

@@ -3,8 +3,8 @@ import { CHALLENGE } from "../auth/basic-auth.ts";
 const JSON_HEADERS = { "content-type": "application/json" } as const;
 
 /**
- * Longest message a client or the log gets. Refusals quote what the
- * client sent (a field name, a path), which could be as long as the body.
+ * Maximum length of a message to a client or the log. Refusals quote
+ * what the client sent (a field name, a path), as long as the body.
  */
 export const MAX_MESSAGE_LENGTH = 400;
 
@@ -19,7 +19,7 @@ export function errorBody(message: string): string {
   return JSON.stringify({ message: shorten(message) }) + "\n";
 }
 
-/** Builds an error answer in the engine's own shape: `{"message": …}`. */
+/** Builds an error response in the engine's own shape: `{"message": …}`. */
 export function errorResponse(
   status: number,
   message: string,
@@ -31,7 +31,7 @@ export function errorResponse(
   });
 }
 
-/** The 401 answer with the original proxy's challenge and realm. */
+/** The 401 response with the original proxy's challenge and realm. */
 export function unauthorizedResponse(): Response {
   return errorResponse(401, "Authentication required",
     { "www-authenticate": CHALLENGE });

@@ -31,7 +31,7 @@ export interface Config {
   readonly metricsAddress: MetricsAddress | undefined;
 }
 
-/** Where the optional Prometheus listener binds. */
+/** Address of the optional Prometheus listener. */
 export interface MetricsAddress {
   readonly host: string;
   readonly port: number;

@@ -117,8 +117,11 @@ const exAppsNet = parsed(
       .exec(text.trim());
     if (match === null) return undefined;
     const host = match[2]?.replace(/^\[|\]$/g, "") ?? "";
-    const family = match[1] === "ipv4" ? 4 : match[1] === "ipv6" ? 6 : 0;
-    return { host, family: family as 0 | 4 | 6 };
+    const prefix = match[1];
+    let family: 0 | 4 | 6 = 0;
+    if (prefix === "ipv4") family = 4;
+    if (prefix === "ipv6") family = 6;
+    return { host, family };
   },
 );
 

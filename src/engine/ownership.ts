@@ -15,7 +15,7 @@ export interface Owned {
   readonly containerName: string;
 }
 
-/** Answers whether IDs belong to `nc_app_` containers. */
+/** Checks whether IDs belong to `nc_app_` containers. */
 export interface Ownership {
   readonly container: (idOrName: string) => Promise<Owned | Refusal>;
   readonly exec: (execId: string) => Promise<Owned | Refusal>;
@@ -28,9 +28,9 @@ function field(body: unknown, name: string): string | undefined {
 }
 
 /**
- * Creates the ownership check. It asks the engine, since only the
- * engine knows which container a short ID or an exec ID refers to, and
- * caches confirmed answers briefly so a burst of requests asks once.
+ * Creates the ownership check. It queries the engine, since only the
+ * engine resolves a short ID or an exec ID to its container, and caches
+ * confirmed owners briefly, so a burst of requests queries once.
  */
 export function createOwnership(
   engine: EngineApi,

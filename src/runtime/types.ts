@@ -3,7 +3,7 @@ import type { Digest } from "../auth/basic-auth.ts";
 /** Signals the proxy acts on. */
 export type SignalName = "SIGTERM" | "SIGINT" | "SIGHUP";
 
-/** What the proxy needs from the runtime it runs on (Node or Deno). */
+/** The services the proxy takes from its runtime (Node or Deno). */
 export interface Runtime {
   readonly name: string;
   readonly args: readonly string[];

@@ -1,35 +1,20 @@
+import {
+  connectionTokens,
+  HOP_BY_HOP_HEADERS,
+} from "../forward/headers.ts";
+
 /**
- * Headers that belong to one connection, not to the request (RFC 9110
- * section 7.6.1), plus `Expect`, which the forwarder sets itself.
+ * Request headers dropped on the way to an ExApp: hop-by-hop headers,
+ * proxy credentials, and `Expect`, which the forwarder sets itself.
  */
 const HOP_BY_HOP = new Set([
-  "connection",
-  "keep-alive",
-  "proxy-connection",
-  "proxy-authenticate",
+  ...HOP_BY_HOP_HEADERS,
   "proxy-authorization",
-  "te",
-  "trailer",
-  "transfer-encoding",
-  "upgrade",
   "expect",
 ]);
 
 const AUTHORIZATION = "authorization";
 const ORIGINAL_AUTHORIZATION = "x-original-authorization";
-
-/** Names that a `Connection` header lists, in lower case. */
-function connectionTokens(raw: readonly string[]): Set<string> {
-  const tokens = new Set<string>();
-  for (let i = 0; i < raw.length; i += 2) {
-    if (raw[i]?.toLowerCase() !== "connection") continue;
-    for (const token of (raw[i + 1] ?? "").split(",")) {
-      const name = token.trim().toLowerCase();
-      if (name !== "") tokens.add(name);
-    }
-  }
-  return tokens;
-}
 
 /** Returns the last value of a header, for headers that allow one. */
 function lastValue(raw: readonly string[], lower: string) {

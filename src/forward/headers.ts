@@ -1,17 +1,25 @@
 /**
- * Request headers never passed on: hop-by-hop headers (RFC 9110 §7.6.1),
- * the client's credentials, and framing the proxy sets itself.
+ * Headers that belong to one connection, not to the message (RFC 9110
+ * section 7.6.1), never passed on in either direction.
  */
-const DROPPED_REQUEST_HEADERS = new Set([
+export const HOP_BY_HOP_HEADERS: readonly string[] = [
   "connection",
   "keep-alive",
   "proxy-connection",
   "proxy-authenticate",
-  "proxy-authorization",
   "te",
   "trailer",
   "transfer-encoding",
   "upgrade",
+];
+
+/**
+ * Request headers never passed to the engine: hop-by-hop headers, the
+ * client's credentials, and framing the proxy sets itself.
+ */
+const DROPPED_REQUEST_HEADERS = new Set([
+  ...HOP_BY_HOP_HEADERS,
+  "proxy-authorization",
   "expect",
   "host",
   "content-length",
@@ -20,25 +28,16 @@ const DROPPED_REQUEST_HEADERS = new Set([
   "x-original-authorization",
 ]);
 
-/** Response headers never passed on: hop-by-hop ones. */
-const DROPPED_RESPONSE_HEADERS = new Set([
-  "connection",
-  "keep-alive",
-  "proxy-connection",
-  "proxy-authenticate",
-  "te",
-  "trailer",
-  "transfer-encoding",
-  "upgrade",
-]);
+const DROPPED_RESPONSE_HEADERS = new Set(HOP_BY_HOP_HEADERS);
 
 /** Names a `Connection` header lists, which are hop-by-hop as well. */
-function connectionTokens(raw: readonly string[]): Set<string> {
+export function connectionTokens(raw: readonly string[]): Set<string> {
   const tokens = new Set<string>();
   for (let i = 0; i < raw.length; i += 2) {
     if (raw[i]?.toLowerCase() !== "connection") continue;
     for (const token of (raw[i + 1] ?? "").split(",")) {
-      tokens.add(token.trim().toLowerCase());
+      const name = token.trim().toLowerCase();
+      if (name !== "") tokens.add(name);
     }
   }
   return tokens;

@@ -13,23 +13,34 @@ export const EXIT_LISTEN = 2;
 
 /** Entry points of the commands that need sockets, per runtime. */
 export interface Commands {
-  readonly serve: (config: Config, runtime: Runtime) => Promise<number>;
+  /** Serves until a signal; `warnings` go to the log once it is set up. */
+  readonly serve: (config: Config, runtime: Runtime, warnings: string[]) =>
+    Promise<number>;
   readonly healthcheck: (config: Config, runtime: Runtime) => Promise<number>;
   /** Loads CERT_FILE and logs what it holds; returns an error message. */
   readonly checkCertificate: (config: Config, logger: Logger) =>
     string | undefined;
 }
 
-function configOrExit(runtime: Runtime): Config | undefined {
+/** Loads the configuration, or writes why it failed and returns nothing. */
+function configOrExit(runtime: Runtime) {
   const result = loadConfig(runtime.env(), runtime.readTextFile);
   if (!result.ok) {
     runtime.writeErr(`appapi-dsp: ${result.error}\n`);
     return undefined;
   }
-  for (const warning of result.warnings) {
-    runtime.writeErr(`appapi-dsp: warning: ${warning}\n`);
+  const { certFile } = result.config;
+  try {
+    runtime.fileExists(certFile);
+  } catch (error) {
+    // A certificate that exists but cannot be seen must not quietly
+    // turn TLS off.
+    runtime.writeErr(`appapi-dsp: Cannot check CERT_FILE ` +
+      `${JSON.stringify(certFile)}: ${(error as Error).message}: make ` +
+      "its folder and the file readable to the proxy's user\n");
+    return undefined;
   }
-  return result.config;
+  return result;
 }
 
 /** Runs the command named by the arguments and returns its exit code. */
@@ -53,8 +64,15 @@ export async function runCli(
         "expected serve, healthcheck, check-config, --help or --version\n");
     return EXIT_CONFIG;
   }
-  const config = configOrExit(runtime);
-  if (config === undefined) return EXIT_CONFIG;
+  const loaded = configOrExit(runtime);
+  if (loaded === undefined) return EXIT_CONFIG;
+  const { config, warnings } = loaded;
+  if (command === undefined || command === "serve") {
+    return commands.serve(config, runtime, warnings);
+  }
+  for (const warning of warnings) {
+    runtime.writeErr(`appapi-dsp: warning: ${warning}\n`);
+  }
   if (command === "check-config") {
     const tls = runtime.fileExists(config.certFile);
     const logger = createLogger({
@@ -67,6 +85,5 @@ export async function runCli(
     runtime.writeErr(`appapi-dsp: ${error}\n`);
     return EXIT_CONFIG;
   }
-  if (command === "healthcheck") return commands.healthcheck(config, runtime);
-  return commands.serve(config, runtime);
+  return commands.healthcheck(config, runtime);
 }

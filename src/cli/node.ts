@@ -17,7 +17,11 @@ import { describeConfig } from "./describe-config.ts";
 /** How long the health check waits for the listener. */
 const HEALTHCHECK_TIMEOUT_MS = 3_000;
 
-async function serve(config: Config, runtime: Runtime): Promise<number> {
+async function serve(
+  config: Config,
+  runtime: Runtime,
+  warnings: string[],
+): Promise<number> {
   const logger = createLogger({
     format: config.logFormat,
     level: config.logLevel,
@@ -26,9 +30,17 @@ async function serve(config: Config, runtime: Runtime): Promise<number> {
   const tls = runtime.fileExists(config.certFile);
   logger.info("starting",
     { runtime: runtime.name, ...describeConfig(config, tls) });
-  if (!runtime.fileExists(config.dockerSocket)) {
+  for (const warning of warnings) logger.warn("configuration", { warning });
+  let socketError: string | undefined;
+  try {
+    if (!runtime.fileExists(config.dockerSocket)) socketError = "not found";
+  } catch (error) {
+    socketError = (error as Error).message;
+  }
+  if (socketError !== undefined) {
     logger.error("docker socket missing", {
       path: config.dockerSocket,
+      error: socketError,
       reason: "requests get 502 until it appears",
     });
   }

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import process from "node:process";
 import type { Runtime } from "./types.ts";
 
@@ -9,7 +9,16 @@ export const nodeRuntime: Runtime = {
   args: process.argv.slice(2),
   env: () => process.env,
   readTextFile: (path) => readFileSync(path, "utf8"),
-  fileExists: (path) => existsSync(path),
+  fileExists(path) {
+    try {
+      statSync(path);
+      return true;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === "ENOENT" || code === "ENOTDIR") return false;
+      throw error;
+    }
+  },
   digest: (data) => createHash("sha256").update(data).digest(),
   writeOut: (text) => void process.stdout.write(text),
   writeErr: (text) => void process.stderr.write(text),

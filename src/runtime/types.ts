@@ -9,6 +9,10 @@ export interface Runtime {
   readonly args: readonly string[];
   readonly env: () => Readonly<Record<string, string | undefined>>;
   readonly readTextFile: (path: string) => string;
+  /**
+   * Tells whether a path exists; throws when it cannot tell, such as
+   * when a folder on the way is not readable.
+   */
   readonly fileExists: (path: string) => boolean;
   /** SHA-256, synchronous. */
   readonly digest: Digest;

@@ -7,7 +7,8 @@ import { existsSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { isAbsolute, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createTestAuthority } from '../support/certificates.ts';
 import { connectEngine, type Engine } from '../support/engine.ts';
 import { repoRoot } from '../support/log-dir.ts';
@@ -33,6 +34,7 @@ const fakeServers: Server[] = [];
 function runCommand(
   args: string[],
   env: Record<string, string>,
+  user?: { uid: number; gid: number },
 ): Promise<CommandResult> {
   const binary = process.env.DSP_TEST_BIN;
   let command = process.execPath;
@@ -51,6 +53,7 @@ function runCommand(
       cwd: repoRoot,
       env: { PATH: path, ...env },
       timeout: 30_000,
+      ...user,
     }, (error, stdout, stderr) => {
       const code = error === null ? 0 : (error as { code?: unknown }).code;
       resolve({ code: typeof code === 'number' ? code : -1, stdout, stderr });
@@ -217,6 +220,24 @@ describe('check-config', () => {
       assert.match(result.stderr, /cert\.pem/);
     } finally {
       authority.remove();
+    }
+  });
+
+  it('exits 1 when the certificate folder is unreadable', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dsp-locked-'));
+    try {
+      writeFileSync(join(dir, 'cert.pem'), 'not checked');
+      chmodSync(dir, 0o700);
+      // As root every folder is readable, so the command runs as nobody.
+      const result = await runCommand(['check-config'], {
+        NC_HAPROXY_PASSWORD: password,
+        CERT_FILE: join(dir, 'cert.pem'),
+      }, { uid: 65534, gid: 65534 });
+
+      assert.equal(result.code, 1);
+      assert.match(result.stderr, /Cannot check CERT_FILE .*EACCES/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -26,9 +26,12 @@ export async function startContainers(
       const started = await engine.requestJson("POST",
         `/containers/${item.Id}/start`);
       const ok = started.status === 204 || started.status === 304;
+      const message = (started.body as { message?: unknown } | undefined)
+        ?.message;
       logger.log(ok ? "info" : "error", "autostart", {
         container: name,
         status: started.status,
+        error: typeof message === "string" ? message : undefined,
       });
     } catch (error) {
       logger.error("autostart failed", {

@@ -152,7 +152,12 @@ export function createEngineApi(target: EngineTarget): EngineApi {
   return {
     requestJson: (method, path) =>
       new Promise((resolve, reject) => {
-        const request = open(target, method, path, ["Host", "docker"], reject);
+        // Without a length Node would send an empty chunked body, which
+        // the engine rejects on start (it reads it as a legacy body).
+        const headers = method === "GET"
+          ? ["Host", "docker"]
+          : ["Host", "docker", "Content-Length", "0"];
+        const request = open(target, method, path, headers, reject);
         request.on("response", (response) => {
           const chunks: Buffer[] = [];
           response.on("data", (chunk: Buffer) => chunks.push(chunk));

@@ -30,6 +30,8 @@ function hasBody(incoming: IncomingMessage): boolean {
 export class NodeExchange implements Exchange {
   readonly audit: Audit;
   readonly peer: string;
+  /** Request body bytes read so far, for the access log. */
+  bytesIn = 0;
   readonly #incoming: IncomingMessage;
   readonly #outgoing: ServerResponse;
   readonly #server: ExchangeServer;
@@ -68,6 +70,7 @@ export class NodeExchange implements Exchange {
       let size = 0;
       const onData = (chunk: Buffer) => {
         size += chunk.length;
+        this.bytesIn += chunk.length;
         if (size <= limit) {
           chunks.push(chunk);
           return;
@@ -118,6 +121,7 @@ export class NodeExchange implements Exchange {
       };
       const onData = (chunk: Buffer) => {
         this.#peeked.push(chunk);
+        this.bytesIn += chunk.length;
         size += chunk.length;
         if (size >= length) finish();
       };
@@ -135,6 +139,11 @@ export class NodeExchange implements Exchange {
     this.#outgoing.once("finish", () => {
       socket.setTimeout(this.#server.clientTimeoutMs);
     });
+    if (request.body === "stream") {
+      this.#incoming.on("data", (chunk: Buffer) => {
+        this.bytesIn += chunk.length;
+      });
+    }
     await forwardToEngine(this.#server.engine, this.#incoming,
       this.#outgoing, request, this.#peeked);
     return RESPONSE_ALREADY_SENT;

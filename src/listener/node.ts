@@ -67,6 +67,11 @@ export interface RequestServerOptions<E> {
   readonly clientTimeoutMs: number;
   readonly tls: SecureContextOptions | undefined;
   /**
+   * Request bytes an exchange read, where the socket cannot tell: Node's
+   * HTTP parser reads a plain TCP socket's handle without counting.
+   */
+  readonly bytesIn?: (exchange: E) => number;
+  /**
    * Checks each request and each parse error for a ban first: a source
    * banned after it connected gets no response on that connection either.
    */
@@ -222,13 +227,14 @@ function auditedListener<E>(
         incoming.url ?? "");
       const readBefore = socket.bytesRead;
       const writtenBefore = socket.bytesWritten;
+      const exchange = options.createExchange(incoming, outgoing, audit);
       outgoing.once("close", () => {
-        logAudit(logger, audit, outgoing.statusCode,
-          socket.bytesRead - readBefore, socket.bytesWritten - writtenBefore,
-          options.observe);
+        const bytesIn = options.bytesIn?.(exchange) ??
+          socket.bytesRead - readBefore;
+        logAudit(logger, audit, outgoing.statusCode, bytesIn,
+          socket.bytesWritten - writtenBefore, options.observe);
       });
-      return options.handler.fetch(request,
-        options.createExchange(incoming, outgoing, audit));
+      return options.handler.fetch(request, exchange);
     },
     { overrideGlobalObjects: false, hostname: "localhost" },
   );
@@ -270,6 +276,7 @@ export function createHttpServer(
     frontendOf: () => settings.name,
     createExchange: (incoming, outgoing, audit) =>
       new NodeExchange(incoming, outgoing, audit, exchangeServer),
+    bytesIn: (exchange) => exchange.bytesIn,
     clientTimeoutMs: settings.clientTimeoutMs,
     tls: settings.tls,
   }, logger);

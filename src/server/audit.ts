@@ -59,7 +59,10 @@ export type RequestObserver = (
   seconds: number,
 ) => void;
 
-/** Writes the access log line of a finished request and reports it. */
+/**
+ * Writes the access log line of a finished request and reports it. A
+ * banned request is logged with status 0, since nothing was sent back.
+ */
 export function logAudit(
   logger: Logger,
   audit: Audit,
@@ -68,6 +71,7 @@ export function logAudit(
   bytesOut: number,
   observe?: RequestObserver,
 ): void {
+  if (audit.decision === "banned") status = 0;
   observe?.(audit, status, (performance.now() - audit.startedAt) / 1000);
   const level = levelOf(audit, status);
   if (!logger.enabled(level)) return;

@@ -110,6 +110,10 @@ describe("json log and metrics", () => {
     const refused = entries.find((entry) => entry.decision === "deny");
     assert.equal(refused?.level, "warn");
     assert.equal(refused?.rule, "body.field-not-allowed");
+    assert.ok(Number(refused?.bytes_in) > 40, `bytes_in ${refused?.bytes_in}`);
+    const banned = entries.find((entry) => entry.decision === "banned");
+    assert.equal(banned?.status, 0);
+    assert.equal(banned?.bytes_out, 0);
   });
 
   it("never logs credentials or bodies", () => {

@@ -93,6 +93,29 @@ describe("docker CLI through the proxy", () => {
     assert.equal(result.stdout.trim(), `/${container} running`);
   });
 
+  it("creates, waits for and removes an ExApp container", async () => {
+    const name = "nc_app_cli_created";
+    const created = await cli(["create", "--name", name, "--network", "none",
+      engine.image, "sh", "-c", "exit 7"]);
+    assert.equal(created.code, 0, created.stderr);
+    assert.equal((await cli(["start", name])).code, 0);
+    const waited = await cli(["wait", name]);
+    assert.equal(waited.code, 0, waited.stderr);
+    assert.equal(waited.stdout.trim(), "7");
+    const removed = await cli(["rm", name]);
+    assert.equal(removed.code, 0, removed.stderr);
+    assert.ok(!(await engine.containerNames()).includes(name));
+  });
+
+  it("copies a file into the container", async () => {
+    const source = join(configDir, "copied.txt");
+    writeFileSync(source, "copied through the proxy\n");
+    const copied = await cli(["cp", source, `${container}:/tmp/copied.txt`]);
+    assert.equal(copied.code, 0, copied.stderr);
+    const read = await cli(["exec", container, "cat", "/tmp/copied.txt"]);
+    assert.equal(read.stdout, "copied through the proxy\n");
+  });
+
   it("is refused ps", async () => {
     const result = await cli(["ps"]);
     assert.notEqual(result.code, 0);

@@ -25,6 +25,8 @@ export const resourceEntries = {
   CpusetCpus: v.optional(cpuSet),
   CpusetMems: v.optional(cpuSet),
   PidsLimit: v.optional(minusOneOrMore),
+  // The docker CLI sends -1 ("the engine's default") with every create.
+  MemorySwappiness: v.optional(goInteger(-1n, 100n)),
 };
 
 /** Restart policy; `""` and `no` both mean "never restart". */

@@ -95,7 +95,8 @@ export function normaliseTarget(raw: string): Target | Refusal {
   if (EMPTY_OR_DOT_SEGMENT.test(decoded)) return invalid("empty or dot segment");
   const prefix = VERSION_PREFIX.exec(decoded);
   if (prefix === null) {
-    if (/^\/v\d/i.test(decoded)) {
+    // `/1.44/` comes from an AppAPI docker_api_version set without its v.
+    if (/^\/(v\d|V|\d+\.\d+\/)/.test(decoded)) {
       return invalid("expected a version prefix such as /v1.44");
     }
     return { version: undefined, path: decoded, query };

@@ -46,6 +46,7 @@ describe("normaliseTarget", () => {
     ["upper-case version", "/V1.44/_ping"],
     ["major-only version", "/v1/_ping"],
     ["three-part version", "/v1.44.1/_ping"],
+    ["version without its v", "/1.44/_ping"],
     ["version below 1.24", "/v1.23/containers/nc_app_x/start"],
     ["ancient version", "/v1.12/_ping"],
     ["repeated query name", "/v1.44/containers/create?name=nc_app_a&name=x"],

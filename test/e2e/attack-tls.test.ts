@@ -913,6 +913,31 @@ describe("Docker port over TLS", () => {
     assert.ok(!(await engine.containerNames()).includes(`${PREFIX}_smuggled`));
   });
 
+  it("docker: trickled upgrade body is cut", async () => {
+    // Exec start options are read into memory before the engine is
+    // asked, so they need a deadline like any checked body, not only
+    // an inactivity timer that each trickled byte restarts.
+    const body = `{"Detach":false,"Tty":false}${" ".repeat(60)}`;
+    const client = tls.connect({ host: BIND, port: main.port, ca: authority.caCert });
+    client.on("error", () => client.destroy());
+    const closed = once(client, "close");
+    await once(client, "secureConnect");
+    const started = Date.now();
+    client.write(`POST /exec/${liveExec}/start HTTP/1.1\r\nHost: dsp\r\n` +
+      `Authorization: ${main.authHeader}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n` +
+      `Content-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`);
+    let offset = 0;
+    const timer = setInterval(() => {
+      if (offset < body.length && !client.destroyed) client.write(body[offset++] ?? "");
+    }, TIMEOUT_MS / 5);
+    const outcome = await Promise.race([closed.then(() => "closed"),
+      sleep(3 * TIMEOUT_MS + 1_000).then(() => "still open")]);
+    clearInterval(timer);
+    client.destroy();
+
+    assert.equal(outcome, "closed", `open after ${Date.now() - started} ms`);
+  });
+
   it("docker: banned source held before the handshake", async () => {
     const source = "127.0.9.1";
     for (let attempt = 0; attempt < 6; attempt++) {

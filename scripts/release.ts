@@ -20,10 +20,14 @@ import {
 /** Files copied into every archive, from the repository root. */
 const packagedFiles = [
   'README.md',
+  'SECURITY.md',
   'LICENSE',
   'packaging/systemd/appapi-dsp.service',
   'packaging/systemd/appapi-dsp.sysusers',
 ];
+
+/** Documents the README links to, kept under docs/ so the links work. */
+const packagedDocs = ['docs/tls.md', 'docs/benchmarks.md'];
 
 /** npm packages bundled into the binary, with their licence files. */
 const bundledLicenses = [
@@ -62,6 +66,10 @@ async function pack(artifact: Artifact, version: string, epoch: string) {
   for (const file of packagedFiles) {
     await copyFile(join(repoRoot, file), join(stage, basename(file)));
   }
+  await mkdir(join(stage, 'docs'), { recursive: true });
+  for (const file of packagedDocs) {
+    await copyFile(join(repoRoot, file), join(stage, file));
+  }
   await writeFile(join(stage, 'THIRD-PARTY-LICENSES'),
     thirdPartyLicenses(artifact));
 
@@ -83,7 +91,7 @@ function sha256(file: string): string {
 }
 
 async function release(): Promise<void> {
-  const missing = packagedFiles.filter((file) => !existsSync(join(repoRoot, file)));
+  const missing = [...packagedFiles, ...packagedDocs].filter((file) => !existsSync(join(repoRoot, file)));
   if (missing.length > 0) {
     throw new Error(`Checking the release inputs failed: missing ${missing.join(', ')}`);
   }

@@ -60,7 +60,16 @@ function open(
     socket.once("connect", () => clearTimeout(timer));
     socket.once("close", () => clearTimeout(timer));
   });
-  request.on("error", (error) => fail(upstreamErrorOf(error, WHAT)));
+  request.on("error", (error) => {
+    const failure = upstreamErrorOf(error, WHAT);
+    // The client learns the error code only; the log gets the socket.
+    const code = (error as NodeJS.ErrnoException).code;
+    failure.logDetail = `socket ${target.socketPath}` + (code === "EACCES"
+      ? ": the proxy's user lacks access (in a container, add the " +
+        "socket's group with --group-add)"
+      : "");
+    fail(failure);
+  });
   return request;
 }
 

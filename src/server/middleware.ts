@@ -133,7 +133,9 @@ export function forward(): Step {
 export function handleError(error: unknown, exchange: Exchange): Response {
   exchange.audit.decision = "error";
   if (error instanceof UpstreamError) {
-    exchange.audit.reason = error.message;
+    exchange.audit.reason = error.logDetail === undefined
+      ? error.message
+      : `${error.message} (${error.logDetail})`;
     return errorResponse(error.status, error.message);
   }
   exchange.audit.reason = `internal error: ${(error as Error)?.message}`;

@@ -149,3 +149,23 @@ describe("json log and metrics", () => {
     assert.equal(answer.status, 404);
   });
 });
+
+describe("upstream failure log", () => {
+  let proxy: Proxy;
+  const missing = "/tmp/dsp-no-such-engine.sock";
+  before(async () => {
+    proxy = await startProxy({ socketPath: missing });
+  });
+  after(async () => {
+    await proxy?.stop();
+  });
+
+  it("logs a 502 at error with the socket, and hides it from the client", async () => {
+    const answer = await request(proxy, { path: "/v1.41/containers/nc_app_x/json" });
+    assert.equal(answer.status, 502);
+    assert.doesNotMatch(answer.body, /dsp-no-such-engine/);
+    const [line] = await logLines(proxy, /decision=error/, 1);
+    assert.match(line ?? "", /ERROR +request .*status=502 /);
+    assert.match(line ?? "", /socket \/tmp\/dsp-no-such-engine\.sock/);
+  });
+});

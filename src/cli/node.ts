@@ -31,6 +31,13 @@ async function serve(
   logger.info("starting",
     { runtime: runtime.name, ...describeConfig(config, tls) });
   for (const warning of warnings) logger.warn("configuration", { warning });
+  // One broken connection must not take the others down with it; the
+  // error is logged with its stack so that it can be fixed.
+  runtime.onUncaughtError((error) => {
+    logger.error("uncaught error", {
+      error: (error as Error)?.stack ?? String(error),
+    });
+  });
   let socketError: string | undefined;
   try {
     if (!runtime.fileExists(config.dockerSocket)) socketError = "not found";

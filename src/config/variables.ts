@@ -111,7 +111,8 @@ const bindAddress = parsed(
 );
 
 const exAppsNet = parsed(
-  "expected a host name or address, optionally prefixed ipv4@ or ipv6@",
+  "expected a host name or address, optionally prefixed ipv4@ or ipv6@ " +
+    "(an address must be of that family)",
   (text) => {
     const match = /^(?:(ipv4|ipv6)@)?([A-Za-z0-9.:_-]+|\[[0-9A-Fa-f:.]+\])$/
       .exec(text.trim());
@@ -121,6 +122,9 @@ const exAppsNet = parsed(
     let family: 0 | 4 | 6 = 0;
     if (prefix === "ipv4") family = 4;
     if (prefix === "ipv6") family = 6;
+    // An address literal is used as it is, so its family must agree.
+    if (family === 6 && parseIPv4(host) !== undefined) return undefined;
+    if (family === 4 && parseIPv6(host) !== undefined) return undefined;
     return { host, family };
   },
 );

@@ -24,6 +24,7 @@ export interface HijackOptions {
   readonly logger: Logger;
   readonly frontend: string;
   readonly observe: RequestObserver | undefined;
+  readonly clientTimeoutMs: number;
 }
 
 function reply(client: Socket, status: number, text: string, body: string,
@@ -42,14 +43,24 @@ function reply(client: Socket, status: number, text: string, body: string,
  * the socket on both runtimes.
  */
 function readExact(request: IncomingMessage, client: Socket, head: Buffer,
-  length: number) {
+  length: number, deadlineMs: number) {
   return new Promise<{ body: Buffer; rest: Buffer } | undefined>((resolve) => {
     let buffered = head;
-    const check = () => {
-      if (buffered.length < length) return false;
+    const stop = () => {
+      clearTimeout(deadline);
       request.off("data", onData);
       client.off("data", onData);
       client.off("end", onEnd);
+    };
+    // As for any checked body: the whole of it within the client timeout.
+    const deadline = setTimeout(() => {
+      stop();
+      client.destroy();
+      resolve(undefined);
+    }, deadlineMs);
+    const check = () => {
+      if (buffered.length < length) return false;
+      stop();
       client.pause();
       resolve({
         body: buffered.subarray(0, length),
@@ -61,7 +72,10 @@ function readExact(request: IncomingMessage, client: Socket, head: Buffer,
       buffered = Buffer.concat([buffered, chunk]);
       check();
     };
-    const onEnd = () => resolve(undefined);
+    const onEnd = () => {
+      stop();
+      resolve(undefined);
+    };
     if (check()) return;
     request.on("data", onData);
     client.on("data", onData);
@@ -175,7 +189,8 @@ export function createUpgradeHandler(options: HijackOptions) {
       return deny(400, "upgrade.body",
         `Upgrade request body must be at most ${MAX_UPGRADE_BODY_BYTES} bytes`);
     }
-    const read = await readExact(request, client, head, length);
+    const read = await readExact(request, client, head, length,
+      options.clientTimeoutMs);
     if (read === undefined) return 0;
     const upstream = connectEngine(engine, request, allowed.path, read.body);
     upstream.on("error", (error) => {

@@ -23,5 +23,9 @@ export const nodeRuntime: Runtime = {
   writeOut: (text) => void process.stdout.write(text),
   writeErr: (text) => void process.stderr.write(text),
   onSignal: (signal, handler) => void process.on(signal, handler),
+  onUncaughtError(handler) {
+    process.on("uncaughtException", handler);
+    process.on("unhandledRejection", handler);
+  },
   exit: (code) => process.exit(code),
 };

@@ -19,5 +19,7 @@ export interface Runtime {
   readonly writeOut: (text: string) => void;
   readonly writeErr: (text: string) => void;
   readonly onSignal: (signal: SignalName, handler: () => void) => void;
+  /** Receives errors that no code caught, instead of ending the process. */
+  readonly onUncaughtError: (handler: (error: unknown) => void) => void;
   readonly exit: (code: number) => never;
 }

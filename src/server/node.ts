@@ -161,6 +161,7 @@ async function startDockerFrontend(options: DockerFrontendOptions) {
   server.on("upgrade", createUpgradeHandler({
     gate, engine, holdSocket, logger, frontend: "docker",
     observe: options.observe,
+    clientTimeoutMs: config.clientTimeoutMs,
   }));
   const listener = await listen(server, gate, holdSocket, logger, {
     name: "docker",

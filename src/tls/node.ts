@@ -1,4 +1,4 @@
-import { createPrivateKey, X509Certificate } from "node:crypto";
+import { constants, createPrivateKey, X509Certificate } from "node:crypto";
 import { readFileSync, statSync, watch } from "node:fs";
 import type { FSWatcher } from "node:fs";
 import { basename, dirname } from "node:path";
@@ -15,6 +15,9 @@ import { describePemProblem, splitPem } from "./pem.ts";
 
 /** Oldest TLS version the frontends accept. */
 export const MIN_TLS_VERSION = "TLSv1.2";
+
+/** Largest certificate file read; a chain and a key take a few KiB. */
+const MAX_CERT_FILE_BYTES = 1024 * 1024;
 
 /** Quiet time after the last change in the folder before a reload. */
 const RELOAD_DEBOUNCE_MS = 200;
@@ -69,6 +72,8 @@ export function parseCertificate(
     cert: parts.certificates.join("\n"),
     key: parts.key,
     minVersion: MIN_TLS_VERSION,
+    // Client-started TLS 1.2 renegotiation only costs the server CPU.
+    secureOptions: constants.SSL_OP_NO_RENEGOTIATION,
   };
   try {
     // OpenSSL's own checks, e.g. a key too small for its security level.
@@ -106,6 +111,13 @@ function describeLeaf(
 export function loadCertificate(path: string): LoadedCertificate {
   let text: string;
   try {
+    // Reading a FIFO or a device would block the whole event loop, and
+    // a huge file would fill memory: only a regular, small file is read.
+    const stats = statSync(path);
+    if (!stats.isFile()) throw new Error("not a regular file");
+    if (stats.size > MAX_CERT_FILE_BYTES) {
+      throw new Error(`larger than ${MAX_CERT_FILE_BYTES} bytes`);
+    }
     text = readFileSync(path, "utf8");
   } catch (error) {
     throw new CertificateError(

@@ -100,6 +100,8 @@ describe("loadConfig", () => {
     ["negative duration", { TIMEOUT_CLIENT: "-1s" }, /TIMEOUT_CLIENT/],
     ["ExApp count", { EX_APPS_COUNT: "many" }, /EX_APPS_COUNT "many"/],
     ["ExApp family", { EX_APPS_NET: "ipv5@localhost" }, /EX_APPS_NET "ipv5@localhost"/],
+    ["IPv4 address under ipv6@", { EX_APPS_NET: "ipv6@127.0.0.10" }, /EX_APPS_NET "ipv6@127.0.0.10"/],
+    ["IPv6 address under ipv4@", { EX_APPS_NET: "ipv4@::1" }, /EX_APPS_NET "ipv4@::1"/],
     ["relative socket", { DOCKER_SOCKET: "docker.sock" }, /DOCKER_SOCKET "docker.sock".*absolute/],
     ["ban range", { BAN_EXEMPT: "10.0.0.0/33" }, /BAN_EXEMPT "10.0.0.0\/33"/],
     ["bind source with dots", { ALLOWED_BIND_SOURCES: "/srv/../etc" },

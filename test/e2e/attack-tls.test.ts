@@ -151,6 +151,36 @@ function requestLines(received: string): string[] {
   return received.match(/^[A-Z]+ \S+ HTTP\/1\.[01]\r$/gm) ?? [];
 }
 
+/**
+ * Splits what an ExApp received into requests the way an HTTP/1.1
+ * server reads them: a head, then a body framed by Content-Length or
+ * chunked encoding. Bytes after an unframed head start a new request,
+ * which is what smuggling looks like from the ExApp's side.
+ */
+function parseRequests(received: string): string[] {
+  const heads: string[] = [];
+  let rest = received;
+  while (rest.length > 0) {
+    const end = rest.indexOf("\r\n\r\n");
+    if (end < 0) break;
+    const head = rest.slice(0, end);
+    heads.push(head);
+    rest = rest.slice(end + 4);
+    const length = headerValues(`${head}\r`, "content-length")[0];
+    if (length !== undefined) {
+      rest = rest.slice(Number(length));
+    } else if (/^transfer-encoding:.*chunked/im.test(head)) {
+      if (rest.startsWith("0\r\n\r\n")) {
+        rest = rest.slice(5);
+      } else {
+        const last = rest.indexOf("\r\n0\r\n\r\n");
+        rest = last < 0 ? "" : rest.slice(last + 7);
+      }
+    }
+  }
+  return heads;
+}
+
 /** Values of one header, matched case-insensitively, in a raw head. */
 function headerValues(head: string, name: string): string[] {
   const pattern = new RegExp(`^${name}:[ \\t]*(.*?)[ \\t]*\\r$`, "gim");
@@ -284,8 +314,10 @@ describe("ExApp request framing", () => {
       // Bytes the proxy leaves unframed reach the ExApp as a request of
       // their own, one the proxy never authenticated or logged.
       const received = exApp.received();
-      assert.deepEqual(requestLines(received).length, row.requests, JSON.stringify(received));
-      assert.ok(!received.includes("X-Smuggled"), JSON.stringify(received));
+      const heads = parseRequests(received);
+      assert.equal(heads.length, row.requests, JSON.stringify(received));
+      assert.ok(!heads.some((head) => head.includes("X-Smuggled")),
+        JSON.stringify(received));
     });
   }
 });
@@ -704,10 +736,11 @@ describe("TLS layer", () => {
     });
   }
 
-  it("tls: renegotiation limited per connection", async () => {
+  it("tls: renegotiation refused", async () => {
     const socket = tls.connect({ host: BIND, port: EXAPP_PORT, ca: authority.caCert,
       maxVersion: "TLSv1.2" });
-    const closed = once(socket, "close");
+    // Not events.once: that rejects when the refusal arrives as an error.
+    const closed = new Promise((resolve) => socket.once("close", resolve));
     socket.on("error", () => socket.destroy());
     await once(socket, "secureConnect");
     const outcomes: string[] = [];
@@ -724,7 +757,7 @@ describe("TLS layer", () => {
     socket.destroy();
     await closed;
 
-    assert.ok(outcomes.filter((outcome) => outcome === "renegotiated").length <= 3,
+    assert.equal(outcomes.filter((outcome) => outcome === "renegotiated").length, 0,
       outcomes.join(", "));
     assert.equal(main.hasExited(), false);
     assert.equal((await handshake(EXAPP_PORT)).commonName, "dsp-rt-a");
@@ -822,7 +855,7 @@ describe("certificate reloads", () => {
     replace(Buffer.alloc(64 * 1024 * 1024, 0x41));
     const failures = await nextEvents("certificate reload failed");
 
-    assert.match(String(failures[0]?.error), /no certificate found/);
+    assert.match(String(failures[0]?.error), /larger than 1048576 bytes/);
     assert.equal(await served(), "dsp-rt-a");
   });
 

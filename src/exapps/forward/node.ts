@@ -97,15 +97,35 @@ function armTimers(
   });
 }
 
-/** Writes the ExApp's response head, then streams its body. */
+/** Interim responses (100 Continue, 103 Early Hints) allowed per request. */
+const MAX_INTERIM_RESPONSES = 8;
+
+/** Characters a reason phrase may hold (RFC 9112 section 4). */
+const REASON_PHRASE = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+/**
+ * Writes the ExApp's response head, then streams its body. Returns an
+ * error instead when the head cannot be passed on: an ExApp is not
+ * trusted, and a status or reason Node refuses to write would otherwise
+ * throw out of the event handler.
+ */
 function relayResponse(
   response: http.IncomingMessage,
   upstream: http.ClientRequest,
   outgoing: ServerResponse,
   timers: IdleTimers,
-): void {
-  outgoing.writeHead(response.statusCode ?? 502, response.statusMessage,
-    responseHeaders(response.rawHeaders));
+): string | undefined {
+  const status = response.statusCode ?? 0;
+  if (status < 200 || status > 599) return `invalid status ${status}`;
+  const reason = REASON_PHRASE.test(response.statusMessage ?? "")
+    ? response.statusMessage
+    : undefined;
+  try {
+    outgoing.writeHead(status, reason, responseHeaders(response.rawHeaders));
+  } catch (error) {
+    outgoing.removeHeader("content-length");
+    return `invalid response head: ${(error as Error).message}`;
+  }
   pump(response, outgoing, timers.downloadBlocked, () => {
     timers.responseEnded();
     outgoing.end();
@@ -114,6 +134,7 @@ function relayResponse(
     if (response.complete) return;
     upstream.destroy(new Error("connection closed"));
   });
+  return undefined;
 }
 
 /** Streams the client's request body, if any, to the ExApp. */
@@ -130,11 +151,27 @@ function sendBody(
   else finish();
 }
 
+function expectsContinue(incoming: IncomingMessage): boolean {
+  return /^\s*100-continue\s*$/i.test(incoming.headers.expect ?? "");
+}
+
+/**
+ * Builds the headers sent to the ExApp, with framing set here: Node
+ * would send the body of a GET or DELETE without any framing, and the
+ * ExApp would read it as a second, unchecked request.
+ */
 function upstreamHeaders(incoming: IncomingMessage): string[] {
-  const headers = exAppRequestHeaders(incoming.rawHeaders, false);
-  if (/^\s*100-continue\s*$/i.test(incoming.headers.expect ?? "")) {
-    headers.push("Expect", "100-continue");
+  const headers: string[] = [];
+  const passed = exAppRequestHeaders(incoming.rawHeaders, false);
+  for (let i = 0; i < passed.length; i += 2) {
+    const name = (passed[i] ?? "").toLowerCase();
+    if (name === "content-length" || name === "transfer-encoding") continue;
+    headers.push(passed[i] ?? "", passed[i + 1] ?? "");
   }
+  const length = incoming.headers["content-length"];
+  if (length !== undefined) headers.push("Content-Length", length);
+  else if (hasBody(incoming)) headers.push("Transfer-Encoding", "chunked");
+  if (expectsContinue(incoming)) headers.push("Expect", "100-continue");
   return headers;
 }
 
@@ -173,10 +210,37 @@ export function forwardToExApp(
       audit.reason = `Response of ${exAppName} cut short: ${error.message}`;
       outgoing.destroy();
     });
-    upstream.on("continue", () => outgoing.writeContinue());
+    // One `100 Continue`, and only to a client that asked: more could
+    // pile up in memory for a client that does not read.
+    let continueSent = !expectsContinue(incoming);
+    upstream.on("continue", () => {
+      if (continueSent) return;
+      continueSent = true;
+      outgoing.writeContinue();
+    });
+    const refuseResponse = (why: string) => {
+      upstream.destroy();
+      reject(new UpstreamError(502,
+        `Invalid response from ${exAppName}: ${why}`));
+    };
+    // Interim (1xx) responses cost the proxy parsing and nothing else
+    // bounds them, so an ExApp gets a few before the final response.
+    let interim = 0;
+    upstream.on("information", () => {
+      interim++;
+      if (interim > MAX_INTERIM_RESPONSES) {
+        refuseResponse(`more than ${MAX_INTERIM_RESPONSES} interim responses`);
+      }
+    });
+    // A 101 to a request that asked for no upgrade: nothing can follow.
+    upstream.on("upgrade", (_response, socket: Socket) => {
+      socket.destroy();
+      refuseResponse("101 Switching Protocols to a plain request");
+    });
     upstream.on("response", (response) => {
+      const problem = relayResponse(response, upstream, outgoing, timers);
+      if (problem !== undefined) return refuseResponse(problem);
       responded = true;
-      relayResponse(response, upstream, outgoing, timers);
       resolve();
     });
     outgoing.on("close", () => {

@@ -38,7 +38,12 @@ function formatHead(
   statusMessage: string | undefined,
   headers: readonly string[],
 ): string {
-  let head = `HTTP/1.1 ${status} ${statusMessage ?? ""}\r\n`;
+  // An ExApp is not trusted: a reason phrase with control characters
+  // is dropped rather than written.
+  const reason = /^[\t\x20-\x7e\x80-\xff]*$/.test(statusMessage ?? "")
+    ? statusMessage ?? ""
+    : "";
+  let head = `HTTP/1.1 ${status} ${reason}\r\n`;
   for (let i = 0; i < headers.length; i += 2) {
     head += `${headers[i]}: ${headers[i + 1]}\r\n`;
   }
@@ -87,7 +92,12 @@ function requestUpgrade(
 
 /** Relays a response other than 101, then closes; returns its status. */
 function relayNonUpgrade(response: IncomingMessage, client: Socket): number {
-  const status = response.statusCode ?? 502;
+  const status = response.statusCode ?? 0;
+  if (status < 200 || status > 599) {
+    response.destroy();
+    reply(client, 502, `Invalid response from the ExApp: status ${status}`);
+    return 502;
+  }
   const headers = responseHeaders(response.rawHeaders);
   client.write(formatHead(status, response.statusMessage, headers) +
     "Connection: close\r\n\r\n");

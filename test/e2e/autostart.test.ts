@@ -53,7 +53,10 @@ describe("NC_AUTOSTART_CONTAINERS", () => {
       if (!started) await sleep(100);
     }
     assert.equal(started, true, proxy.readLog());
-    assert.match(proxy.readLog(), /autostart container=nc_app_autostart_test status=204/);
+    // The engine may report the container running before the line is out.
+    const logged = /autostart container=nc_app_autostart_test status=204/;
+    for (let i = 0; i < 50 && !logged.test(proxy.readLog()); i++) await sleep(100);
+    assert.match(proxy.readLog(), logged);
   });
 
   it("leaves other containers alone", async () => {

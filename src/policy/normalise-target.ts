@@ -79,7 +79,7 @@ function parseQuery(raw: string): ReadonlyMap<string, string> | Refusal {
 
 /**
  * Reduces a raw request target to its canonical form, or refuses it when
- * it holds anything that two parsers could read differently: dot or
+ * it contains anything that two parsers could read differently: dot or
  * empty segments, backslashes, control or non-ASCII characters, escapes
  * for `/`, `.` or `%`, an absolute URL, or an API version below 1.24.
  */

@@ -9,21 +9,10 @@
 // exist; the proxy starts anyway and responds.
 import { spawn } from 'node:child_process';
 import { request } from 'node:http';
-import { createServer, type AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { freeLoopbackPort } from '../test/support/proxy.ts';
 
 const readyTimeoutMs = 20_000;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen({ host: '127.0.0.1', port: 0 }, () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function ping(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -39,7 +28,7 @@ function ping(port: number): Promise<boolean> {
 
 /** Starts `command` once and returns milliseconds to its first response. */
 async function measureOnce(command: string, args: string[]): Promise<number> {
-  const port = await freePort();
+  const port = await freeLoopbackPort();
   const started = performance.now();
   const child = spawn(command, args, {
     stdio: 'ignore',

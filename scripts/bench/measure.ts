@@ -11,7 +11,7 @@ import {
   type LoadClient,
 } from './load-client.ts';
 import { readCpuMs, samplePeakRss } from './process-stats.ts';
-import { tarWithOneFile } from './tar.ts';
+import { tarWithOneFile } from '../../test/support/tar.ts';
 
 /** The two ways to the engine that every row compares. */
 export interface Sides {

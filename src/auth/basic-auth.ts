@@ -37,8 +37,9 @@ function decodeBasic(header: string): Uint8Array | undefined {
 
 /**
  * Creates the credential check for `app_api_haproxy_user`. The expected
- * digest is made once here; each request costs one SHA-256 of the header
- * it sends and a constant-time comparison, never a slow password hash.
+ * digest is made once here. Each request then costs one SHA-256 of the
+ * credentials it sends and a constant-time comparison, so no slow
+ * password hash runs per request.
  */
 export function createBasicAuth(password: string, digest: Digest) {
   const expected = digest(encoder.encode(`${APPAPI_USER}:${password}`));

@@ -93,7 +93,7 @@ function healthcheck(config: Config, runtime: Runtime): Promise<number> {
       path: "/_ping",
       headers: { authorization: `Basic ${token}` },
       timeout: HEALTHCHECK_TIMEOUT_MS,
-      // The check is whether this host's listener answers; the
+      // The check is whether this host's listener responds; the
       // certificate's name need not match the address it dials.
       rejectUnauthorized: false,
     }, (response) => {

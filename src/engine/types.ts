@@ -1,4 +1,4 @@
-/** A JSON answer from the engine. */
+/** A JSON response from the engine. */
 export interface EngineReply {
   readonly status: number;
   readonly body: unknown;
@@ -6,6 +6,6 @@ export interface EngineReply {
 
 /** The few engine calls the proxy makes on its own behalf. */
 export interface EngineApi {
-  /** Sends a request without a body and parses the JSON answer. */
+  /** Sends a request without a body and parses the JSON response. */
   readonly requestJson: (method: string, path: string) => Promise<EngineReply>;
 }

@@ -2,7 +2,7 @@
 export class UpstreamError extends Error {
   /** 502 when the upstream is missing or refused, 504 on a timeout. */
   readonly status: 502 | 504;
-  /** What the log gets besides the message, such as the socket path. */
+  /** Log detail besides the message, such as the socket path. */
   logDetail: string | undefined;
 
   constructor(status: 502 | 504, message: string, options?: ErrorOptions) {

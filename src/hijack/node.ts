@@ -253,6 +253,6 @@ function relayAndClose(upstream: Socket, client: Socket): void {
   upstream.on("end", () => client.end());
   upstream.on("close", () => client.end());
   upstream.resume();
-  // The engine's error answers carry a length; close once it has come.
+  // The engine's error responses carry a length, so close once it has come.
   upstream.setTimeout(1000, () => upstream.destroy());
 }

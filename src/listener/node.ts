@@ -175,7 +175,7 @@ export function createRequestServer<E>(
   const audited = auditedListener(options, logger);
   const server = createServer(options.tls, options.clientTimeoutMs,
     (incoming, outgoing) => {
-      // Before the pipeline, which would answer 400 to a request it
+      // Before the pipeline, which would respond 400 to a request it
       // cannot even parse (a bad Host header, say).
       if (options.gate.isBanned(incoming.socket.remoteAddress ?? "")) {
         return options.holdSocket(incoming.socket);

@@ -78,10 +78,11 @@ function parseQuery(raw: string): ReadonlyMap<string, string> | Refusal {
 }
 
 /**
- * Reduces a raw request target to its canonical form, or refuses it when
- * it contains anything that two parsers could read differently: dot or
+ * Reduces a raw request target to its canonical form. It refuses a
+ * target that two parsers could read differently, so one with dot or
  * empty segments, backslashes, control or non-ASCII characters, escapes
- * for `/`, `.` or `%`, an absolute URL, or an API version below 1.24.
+ * for `/`, `.` or `%`, or an absolute URL. It also refuses an API
+ * version below 1.24.
  */
 export function normaliseTarget(raw: string): Target | Refusal {
   if (!raw.startsWith("/")) return invalid("expected an origin-form path");

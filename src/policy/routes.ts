@@ -1,6 +1,6 @@
 import type { BodyKind } from "./body/check-body.ts";
 
-/** What the proxy does with a request body on a route. */
+/** Handling of the request body on a route. */
 export type BodyHandling =
   /** Nothing is forwarded; a body that comes is read and dropped. */
   | { readonly kind: "none" }
@@ -26,7 +26,7 @@ export interface Route {
   readonly template: string;
   readonly query: Readonly<Record<string, QueryRule>>;
   readonly body: BodyHandling;
-  /** The engine may answer by taking over the connection (exec, attach). */
+  /** The engine may respond by taking over the connection (exec, attach). */
   readonly hijack?: true;
 }
 

@@ -11,9 +11,9 @@ import {
 import type { PipelineEnv } from "./middleware.ts";
 
 /**
- * Builds the Docker API pipeline. The order is the security model:
- * a banned source learns nothing, not even whether its password is
- * right; only an authenticated client learns what the allowlist decides;
+ * Builds the Docker API pipeline. The order is the security model. A
+ * banned source learns nothing, not even whether its password is right.
+ * Only an authenticated client learns what the allowlist decides, and
  * only an allowed, checked request reaches the engine.
  */
 export function createApp(gate: Gate, checkBody: BodyChecker) {

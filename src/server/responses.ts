@@ -31,7 +31,7 @@ export function errorResponse(
   });
 }
 
-/** The 401 response with the original proxy's challenge and realm. */
+/** Builds the 401 response with the original proxy's realm. */
 export function unauthorizedResponse(): Response {
   return errorResponse(401, "Authentication required",
     { "www-authenticate": CHALLENGE });

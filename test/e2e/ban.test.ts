@@ -1,5 +1,5 @@
 // Brute-force protection as a client sees it: after five failed logins a
-// source gets no answer at all, even with the right password.
+// source gets no response at all, even with the right password.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { connectEngine } from "../support/engine.ts";

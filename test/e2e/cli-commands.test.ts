@@ -228,7 +228,7 @@ describe('check-config', () => {
     try {
       writeFileSync(join(dir, 'cert.pem'), 'not checked');
       chmodSync(dir, 0o700);
-      // As root every folder is readable, so the command runs as nobody.
+      // Root can read every folder, so the command runs as user 65534.
       const result = await runCommand(['check-config'], {
         NC_HAPROXY_PASSWORD: password,
         CERT_FILE: join(dir, 'cert.pem'),

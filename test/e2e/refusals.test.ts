@@ -24,7 +24,7 @@ interface Case {
   readonly rule: RegExp;
 }
 
-/** A create body for `<prefix>_<id>` with changes merged into HostConfig. */
+/** Builds a create body for `<prefix>_<id>`, merging changes into HostConfig. */
 function create(id: string, hostConfig: Record<string, unknown> = {},
   top: Record<string, unknown> = {}) {
   const body = createBody({ appId: `refused_${id}`, image, port: 23000 });

@@ -12,36 +12,9 @@ export function phpJson(value: unknown): string {
 /** The headers Guzzle sends with a `json` body. */
 export const jsonHeaders = { "content-type": "application/json" } as const;
 
-function octal(value: number, width: number): string {
-  return value.toString(8).padStart(width - 1, "0") + "\0";
-}
+export { tarArchive } from "./tar.ts";
 
-/** Builds a plain ustar archive holding the given files. */
-export function tarArchive(files: Record<string, string>): Buffer {
-  const blocks: Buffer[] = [];
-  for (const [name, text] of Object.entries(files)) {
-    const content = Buffer.from(text, "utf8");
-    const header = Buffer.alloc(512);
-    header.write(name, 0, 100, "utf8");
-    header.write(octal(0o644, 8), 100, "ascii");
-    header.write(octal(0, 8), 108, "ascii");
-    header.write(octal(0, 8), 116, "ascii");
-    header.write(octal(content.length, 12), 124, "ascii");
-    header.write(octal(1_700_000_000, 12), 136, "ascii");
-    header.write("        ", 148, "ascii");
-    header.write("0", 156, "ascii");
-    header.write("ustar\x0000", 257, "ascii");
-    let sum = 0;
-    for (const byte of header) sum += byte;
-    header.write(octal(sum, 7) + " ", 148, "ascii");
-    blocks.push(header, content,
-      Buffer.alloc((512 - (content.length % 512)) % 512));
-  }
-  blocks.push(Buffer.alloc(1024));
-  return Buffer.concat(blocks);
-}
-
-/** One self-signed-looking PEM block, as AppAPI copies per certificate. */
+/** Builds one PEM certificate block, as AppAPI copies one per archive. */
 export function pemBlock(index: number): string {
   const body = Buffer.from(`test certificate ${index} `.repeat(40))
     .toString("base64").replace(/.{64}/g, "$&\n");

@@ -1,4 +1,4 @@
-// Builds plain (ustar) tar archives in memory for the upload rows.
+// Builds plain (ustar) tar archives in memory, for tests and the bench.
 
 const BLOCK_BYTES = 512;
 
@@ -36,4 +36,16 @@ export function tarWithOneFile(name: string, size: number): Buffer {
   const pattern = Buffer.from('appapi-dsp benchmark payload\n');
   if (size > 0) archive.fill(pattern, BLOCK_BYTES, BLOCK_BYTES + size);
   return archive;
+}
+
+/** Returns a tar archive holding the given files, each as UTF-8 text. */
+export function tarArchive(files: Record<string, string>): Buffer {
+  const blocks: Buffer[] = [];
+  for (const [name, text] of Object.entries(files)) {
+    const content = Buffer.from(text, 'utf8');
+    const padding = (BLOCK_BYTES - (content.length % BLOCK_BYTES)) % BLOCK_BYTES;
+    blocks.push(header(name, content.length), content, Buffer.alloc(padding));
+  }
+  blocks.push(Buffer.alloc(2 * BLOCK_BYTES));
+  return Buffer.concat(blocks);
 }
